@@ -1,0 +1,53 @@
+/**
+ * Checks an inference request against the model version it is for, with messages that name the input and say
+ * what was expected. Uses the lookups the version built at load, so the per-request cost is a few map reads.
+ */
+import { invalid } from '../errors.js';
+import { elementCount, formatShape, shapeMatches, type Tensor } from '../tensor/tensor.js';
+import type { ModelVersion } from '../registry/model-version.js';
+import type { InferenceRequest } from './types.js';
+
+function list(names: Iterable<string>): string {
+  return [...names].map((n) => `'${n}'`).join(', ');
+}
+
+/** Returns the inputs in the model's order and the output names to compute. */
+export function checkRequest(version: ModelVersion, request: InferenceRequest): { inputs: Tensor[]; outputNames: string[] } {
+  const specs = version.inputsByName;
+  const model = `model '${version.modelName}'`;
+  const byName = new Map<string, Tensor>();
+  for (const t of request.inputs) {
+    const spec = specs.get(t.name);
+    if (!spec) throw invalid(`unknown input '${t.name}' for ${model} (its inputs: ${list(specs.keys())})`);
+    if (byName.has(t.name)) throw invalid(`input '${t.name}' is given more than once`);
+    if (t.datatype !== spec.datatype) {
+      throw invalid(`input '${t.name}': expected datatype ${spec.datatype}, got ${t.datatype}`);
+    }
+    if (!shapeMatches(spec.shape, t.shape)) {
+      throw invalid(`input '${t.name}': expected shape ${formatShape(spec.shape)}, got ${formatShape(t.shape)}`);
+    }
+    const need = elementCount(t.shape);
+    if (t.data.length !== need) {
+      throw invalid(`input '${t.name}': shape ${formatShape(t.shape)} holds ${need} elements, but the data has ${t.data.length}`);
+    }
+    byName.set(t.name, t);
+  }
+  const inputs: Tensor[] = [];
+  for (const name of specs.keys()) {
+    const t = byName.get(name);
+    if (!t) throw invalid(`missing input '${name}' for ${model} (its inputs: ${list(specs.keys())})`);
+    inputs.push(t);
+  }
+  let outputNames = version.allOutputNames as string[];
+  if (request.outputs && request.outputs.length > 0) {
+    outputNames = [];
+    for (const o of request.outputs) {
+      if (!version.outputsByName.has(o.name)) {
+        throw invalid(`unknown output '${o.name}' requested from ${model} (its outputs: ${list(version.outputsByName.keys())})`);
+      }
+      if (outputNames.includes(o.name)) throw invalid(`output '${o.name}' is requested more than once`);
+      outputNames.push(o.name);
+    }
+  }
+  return { inputs, outputNames };
+}

@@ -1,0 +1,94 @@
+/**
+ * The data plane: the one entry for predictions and metadata, whatever protocol a request came in by.
+ * validate -> route (registry) -> run (runtime) -> response. Fronts only translate wire formats to these calls.
+ */
+import type { ModelRegistry, IndexEntry } from '../registry/registry.js';
+import type { TensorSpec } from '../tensor/tensor.js';
+import { checkRequest } from './check-request.js';
+import type { InferenceRequest, InferenceResponse, ModelMetadata, ServerMetadata, TensorMetadata } from './types.js';
+
+export interface DataPlaneOptions {
+  readonly serverName: string;
+  readonly serverVersion: string;
+  readonly extensions: readonly string[];
+  readonly strictReadiness: boolean;
+}
+
+export class DataPlane {
+  /** False once a graceful stop has begun: readiness goes down first so load balancers move away. */
+  private accepting = true;
+  private started = false;
+
+  constructor(
+    readonly registry: ModelRegistry,
+    private readonly options: DataPlaneOptions,
+  ) {}
+
+  /** Called when the start-up load has finished (whatever its outcome). */
+  markStarted(): void {
+    this.started = true;
+  }
+
+  markStopping(): void {
+    this.accepting = false;
+  }
+
+  ready(): boolean {
+    return this.notReadyReason() === undefined;
+  }
+
+  /** Why the server is not ready, or undefined when it is. */
+  notReadyReason(): string | undefined {
+    if (!this.accepting) return 'server is stopping';
+    if (!this.started || this.registry.loading) return 'server is not ready: models are still loading';
+    if (this.options.strictReadiness && !this.registry.allReady) {
+      const down = this.registry.index().filter((e) => e.state !== 'READY');
+      return `server is not ready (strict readiness): ${down.map((e) => `${e.name}${e.version ? ` version ${e.version}` : ''} is ${e.state}`).join('; ')}`;
+    }
+    return undefined;
+  }
+
+  serverMetadata(): ServerMetadata {
+    return { name: this.options.serverName, version: this.options.serverVersion, extensions: this.options.extensions };
+  }
+
+  modelMetadata(name: string, version?: string): ModelMetadata {
+    const v = this.registry.resolve(name, version);
+    const model = this.registry.model(name);
+    const versions = version
+      ? [String(v.version)]
+      : [...model.versions.values()].filter((x) => x.state === 'READY').map((x) => String(x.version));
+    return {
+      name,
+      versions,
+      platform: v.runtime.platform,
+      inputs: v.runtime.inputs.map(toMetadata),
+      outputs: v.runtime.outputs.map(toMetadata),
+    };
+  }
+
+  /** Throws (NOT_FOUND, UNAVAILABLE with the reason) unless the model version is ready. */
+  modelReady(name: string, version?: string): void {
+    this.registry.resolve(name, version);
+  }
+
+  repositoryIndex(): IndexEntry[] {
+    return this.registry.index();
+  }
+
+  async infer(request: InferenceRequest): Promise<InferenceResponse> {
+    const version = this.registry.resolve(request.modelName, request.modelVersion);
+    const { inputs, outputNames } = checkRequest(version, request);
+    const outputs = await version.runtime.run(inputs, outputNames);
+    return {
+      modelName: request.modelName,
+      modelVersion: String(version.version),
+      ...(request.id !== undefined ? { id: request.id } : {}),
+      outputs,
+    };
+  }
+}
+
+function toMetadata(spec: TensorSpec): TensorMetadata {
+  return { name: spec.name, datatype: spec.datatype, shape: spec.shape ?? [-1] };
+}

@@ -1,0 +1,45 @@
+/** The data plane's own request and response types: what every protocol front translates to and from. */
+import type { Tensor } from '../tensor/tensor.js';
+
+export interface RequestedOutput {
+  readonly name: string;
+  readonly parameters?: Readonly<Record<string, unknown>>;
+}
+
+export interface InferenceRequest {
+  readonly modelName: string;
+  /** The version named in the request; undefined for "the model's default version". */
+  readonly modelVersion?: string;
+  readonly id?: string;
+  readonly parameters?: Readonly<Record<string, unknown>>;
+  readonly inputs: readonly Tensor[];
+  /** Outputs wanted back; undefined or empty means all of them. */
+  readonly outputs?: readonly RequestedOutput[];
+}
+
+export interface InferenceResponse {
+  readonly modelName: string;
+  readonly modelVersion: string;
+  readonly id?: string;
+  readonly outputs: readonly Tensor[];
+}
+
+export interface TensorMetadata {
+  readonly name: string;
+  readonly datatype: string;
+  readonly shape: readonly number[];
+}
+
+export interface ModelMetadata {
+  readonly name: string;
+  readonly versions: readonly string[];
+  readonly platform: string;
+  readonly inputs: readonly TensorMetadata[];
+  readonly outputs: readonly TensorMetadata[];
+}
+
+export interface ServerMetadata {
+  readonly name: string;
+  readonly version: string;
+  readonly extensions: readonly string[];
+}

@@ -1,0 +1,109 @@
+/**
+ * The ONNX runtime: one onnxruntime-node InferenceSession per loaded model version.
+ */
+import { readFile } from 'node:fs/promises';
+import * as ort from 'onnxruntime-node';
+import { FerryError, internal, invalid, messageOf } from '../../errors.js';
+import type { Tensor, TensorSpec } from '../../tensor/tensor.js';
+import type { TensorData } from '../../tensor/datatypes.js';
+import type { ModelRuntime } from '../runtime.js';
+import { ortFromV2, v2FromOrt, v2Shape } from './onnx-types.js';
+import { fixZipMap } from './zipmap-fix.js';
+
+export const ONNX_PLATFORM = 'onnxruntime_onnx';
+
+export interface OnnxLoadResult {
+  readonly runtime: ModelRuntime;
+  /** Things a person should know about the load (outputs left out, graph fixes applied). */
+  readonly notes: string[];
+}
+
+/** Loads a .onnx file. Throws with a message that says why the model cannot be served. */
+export async function loadOnnxModel(file: string): Promise<OnnxLoadResult> {
+  const bytes = await readFile(file);
+  const notes: string[] = [];
+  const fix = fixZipMap(bytes);
+  if (fix.model) notes.push(`replaced ZipMap on ${[...fix.labels.keys()].join(', ')} by the probability tensor`);
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(fix.model ?? bytes, { logSeverityLevel: 3 });
+  } catch (e) {
+    throw new Error(`onnxruntime could not load ${file}: ${messageOf(e)}`);
+  }
+  try {
+    const inputs = session.inputMetadata.map((m) => toSpec(m, 'input'));
+    const outputs: TensorSpec[] = [];
+    for (const m of session.outputMetadata) {
+      if (m.isTensor) outputs.push(toSpec(m, 'output'));
+      else notes.push(`output '${m.name}' is not a tensor (a sequence or map) and is not served`);
+    }
+    if (outputs.length === 0) throw new Error('the model has no tensor output to serve');
+    return { runtime: new OnnxRuntime(session, inputs, outputs, fix.labels), notes };
+  } catch (e) {
+    await session.release();
+    throw e;
+  }
+}
+
+function toSpec(m: ort.InferenceSession.ValueMetadata, role: string): TensorSpec {
+  if (!m.isTensor) throw new Error(`${role} '${m.name}' is not a tensor (a sequence or map), which V2 cannot carry`);
+  const datatype = v2FromOrt(m.type);
+  if (!datatype) throw new Error(`${role} '${m.name}' has ONNX type ${m.type}, which V2 cannot carry`);
+  // onnxruntime reports [] both for a scalar and for a value of unknown shape; the latter is far more common in
+  // exported graphs, so [] is taken as "any shape" and onnxruntime itself judges the request.
+  return { name: m.name, datatype, shape: m.shape.length === 0 ? undefined : v2Shape(m.shape) };
+}
+
+/** onnxruntime's messages for inputs it refuses; anything else from a run is the server's fault. */
+const CLIENT_FAULT = /invalid dimensions|invalid rank|unexpected input data type|invalid input name|shape mismatch/i;
+
+class OnnxRuntime implements ModelRuntime {
+  readonly platform = ONNX_PLATFORM;
+  private released = false;
+
+  constructor(
+    private readonly session: ort.InferenceSession,
+    readonly inputs: readonly TensorSpec[],
+    readonly outputs: readonly TensorSpec[],
+    readonly labels: ReadonlyMap<string, readonly (string | number)[]>,
+  ) {}
+
+  async run(inputs: readonly Tensor[], outputNames: readonly string[]): Promise<Tensor[]> {
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const t of inputs) feeds[t.name] = toOrtTensor(t);
+    let result: ort.InferenceSession.ReturnType;
+    try {
+      result = await this.session.run(feeds, outputNames as string[]);
+    } catch (e) {
+      const message = messageOf(e);
+      if (CLIENT_FAULT.test(message)) throw invalid(`the model refused the input: ${message}`);
+      throw internal(`inference failed: ${message}`);
+    }
+    return outputNames.map((name) => fromOrtTensor(name, result[name] as ort.Tensor));
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await this.session.release();
+  }
+}
+
+function toOrtTensor(t: Tensor): ort.Tensor {
+  if (t.datatype === 'BYTES') {
+    const strings = t.data as string[];
+    for (let i = 0; i < strings.length; i++) {
+      // onnxruntime cuts a string at its first NUL byte without a word: refuse rather than serve a different input.
+      if ((strings[i] as string).includes('\0')) {
+        throw invalid(`input '${t.name}': element ${i} contains a NUL byte, which ONNX string tensors cannot hold`);
+      }
+    }
+  }
+  return new ort.Tensor(ortFromV2(t.datatype), t.data as never, t.shape as number[]);
+}
+
+function fromOrtTensor(name: string, t: ort.Tensor): Tensor {
+  const datatype = v2FromOrt(t.type);
+  if (!datatype) throw new FerryError('INTERNAL', `output '${name}' has ONNX type ${t.type}, which V2 cannot carry`);
+  return { name, datatype, shape: [...t.dims], data: t.data as TensorData };
+}

@@ -1,0 +1,105 @@
+/**
+ * Wires ferry together: repository -> registry -> data plane -> protocol fronts; start, ready, graceful stop.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { resolveSettings, type ServerSettings } from './config/server-config.js';
+import { DataPlane } from './dataplane/dataplane.js';
+import { createLogger, type Logger } from './observe/logger.js';
+import { RestFront } from './protocol/v2-rest/rest-front.js';
+import { ModelRegistry } from './registry/registry.js';
+import { scanRepository } from './repository/model-repository.js';
+import { loadRuntime } from './runtime/load.js';
+
+export const SERVER_NAME = 'ferry';
+export const SERVER_VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+export interface RunningServer {
+  readonly settings: ServerSettings;
+  readonly httpPort: number;
+  readonly dataplane: DataPlane;
+  readonly log: Logger;
+  /** Resolves once the start-up load has finished, whatever its outcome. */
+  readonly loaded: Promise<void>;
+  /** Graceful stop: readiness down, no new connections, requests in flight answered, models released. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions extends Partial<ServerSettings> {
+  readonly modelRepository: string;
+  readonly logger?: Logger;
+}
+
+/**
+ * Starts serving. The HTTP port opens before the models load, so liveness answers at once and readiness says
+ * when loading is done (what Kubernetes probes expect); inference on a model still loading gets 503.
+ */
+export async function startServer(options: StartOptions): Promise<RunningServer> {
+  const { logger, ...rest } = options;
+  const settings = resolveSettings(rest);
+  const log = logger ?? createLogger(settings.logLevel);
+  const found = await scanRepository(settings.modelRepository, settings.modelName);
+  const registry = new ModelRegistry(loadRuntime, log);
+  const dataplane = new DataPlane(registry, {
+    serverName: SERVER_NAME,
+    serverVersion: SERVER_VERSION,
+    extensions: [],
+    strictReadiness: settings.strictReadiness,
+  });
+  const restFront = new RestFront(dataplane, { maxBodyBytes: settings.maxBodyBytes }, log);
+  const http = createServer({ keepAliveTimeout: 65_000 }, restFront.handle);
+  const httpPort = await listen(http, settings.httpPort, settings.host);
+  log.info({ host: settings.host, port: httpPort }, `HTTP (V2 REST) listening on ${settings.host}:${httpPort}`);
+
+  const started = performance.now();
+  const loaded = registry.loadAll(found).then(() => {
+    dataplane.markStarted();
+    const index = registry.index();
+    const ready = index.filter((e) => e.state === 'READY').length;
+    log.info({ ms: Math.round(performance.now() - started) }, `loaded ${ready} of ${index.length} model versions; server is ${dataplane.ready() ? 'ready' : 'not ready'}`);
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      log.info('stopping: no new connections; answering the requests in flight');
+      dataplane.markStopping();
+      restFront.closing = true;
+      await loaded;
+      await closeHttp(http, settings.shutdownTimeoutMs, log);
+      await registry.unloadAll();
+      log.info('stopped');
+    })();
+    return stopping;
+  };
+  return { settings, httpPort, dataplane, log, loaded, stop };
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/** Stops accepting, lets requests in flight finish (idle keep-alive connections close now), then forces the rest. */
+function closeHttp(server: Server, timeoutMs: number, log: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      log.warn(`requests still open after ${timeoutMs} ms; closing their connections`);
+      server.closeAllConnections();
+    }, timeoutMs);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
