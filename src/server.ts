@@ -10,7 +10,7 @@ import { createLogger, type Logger } from './observe/logger.js';
 import { RestFront } from './protocol/v2-rest/rest-front.js';
 import { ModelRegistry } from './registry/registry.js';
 import { scanRepository } from './repository/model-repository.js';
-import { loadRuntime } from './runtime/load.js';
+import { loadRuntime, type RuntimeLoader } from './runtime/load.js';
 
 export const SERVER_NAME = 'ferry';
 export const SERVER_VERSION: string = (
@@ -31,6 +31,8 @@ export interface RunningServer {
 export interface StartOptions extends Partial<ServerSettings> {
   readonly modelRepository: string;
   readonly logger?: Logger;
+  /** Loads a model file into a runtime; defaults to ferry's own (ONNX). For embedders adding a runtime. */
+  readonly loader?: RuntimeLoader;
 }
 
 /**
@@ -38,11 +40,11 @@ export interface StartOptions extends Partial<ServerSettings> {
  * when loading is done (what Kubernetes probes expect); inference on a model still loading gets 503.
  */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
-  const { logger, ...rest } = options;
+  const { logger, loader, ...rest } = options;
   const settings = resolveSettings(rest);
   const log = logger ?? createLogger(settings.logLevel);
   const found = await scanRepository(settings.modelRepository, settings.modelName);
-  const registry = new ModelRegistry(loadRuntime, log);
+  const registry = new ModelRegistry(loader ?? loadRuntime, log);
   const dataplane = new DataPlane(registry, {
     serverName: SERVER_NAME,
     serverVersion: SERVER_VERSION,

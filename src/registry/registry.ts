@@ -71,9 +71,11 @@ export class ModelRegistry {
       await access(version.file).catch(() => {
         throw new Error(`model file ${version.file} does not exist`);
       });
-      const { runtime, notes } = await this.loader(version.file);
+      const { runtime, notes, warnings } = await this.loader(version.file);
       version.markReady(runtime);
-      for (const note of notes) this.log.warn({ model: version.modelName, version: version.version }, `${what}: ${note}`);
+      const fields = { model: version.modelName, version: version.version };
+      for (const note of notes) this.log.info(fields, `${what}: ${note}`);
+      for (const warning of warnings) this.log.warn(fields, `${what}: ${warning}`);
       this.log.info({ model: version.modelName, version: version.version, ms: Math.round(performance.now() - started) }, `${what} is ready`);
     } catch (e) {
       version.markUnavailable(`failed to load: ${messageOf(e)}`);

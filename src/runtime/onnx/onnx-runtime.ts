@@ -14,14 +14,17 @@ export const ONNX_PLATFORM = 'onnxruntime_onnx';
 
 export interface OnnxLoadResult {
   readonly runtime: ModelRuntime;
-  /** Things a person should know about the load (outputs left out, graph fixes applied). */
+  /** Graph fixes applied, worth an info line. */
   readonly notes: string[];
+  /** Parts of the model that are not served, worth a warning. */
+  readonly warnings: string[];
 }
 
 /** Loads a .onnx file. Throws with a message that says why the model cannot be served. */
 export async function loadOnnxModel(file: string): Promise<OnnxLoadResult> {
   const bytes = await readFile(file);
   const notes: string[] = [];
+  const warnings: string[] = [];
   const fix = fixZipMap(bytes);
   if (fix.model) notes.push(`replaced ZipMap on ${[...fix.labels.keys()].join(', ')} by the probability tensor`);
   let session: ort.InferenceSession;
@@ -35,10 +38,10 @@ export async function loadOnnxModel(file: string): Promise<OnnxLoadResult> {
     const outputs: TensorSpec[] = [];
     for (const m of session.outputMetadata) {
       if (m.isTensor) outputs.push(toSpec(m, 'output'));
-      else notes.push(`output '${m.name}' is not a tensor (a sequence or map) and is not served`);
+      else warnings.push(`output '${m.name}' is not a tensor (a sequence or map) and is not served`);
     }
     if (outputs.length === 0) throw new Error('the model has no tensor output to serve');
-    return { runtime: new OnnxRuntime(session, inputs, outputs, fix.labels), notes };
+    return { runtime: new OnnxRuntime(session, inputs, outputs, fix.labels), notes, warnings };
   } catch (e) {
     await session.release();
     throw e;

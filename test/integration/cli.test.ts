@@ -1,0 +1,88 @@
+/**
+ * The `ferry serve` command as a user runs it: FERRY_* environment variables, the port in its log, and a graceful
+ * stop on SIGTERM/SIGINT that answers the request in flight and exits 0.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { once } from 'node:events';
+import { EXAMPLES, postJson, request } from '../helpers/server.js';
+import { asRequestInputs, referenceModels } from '../helpers/reference.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const body = JSON.stringify({ inputs: asRequestInputs(referenceModels().find((r) => r.model === 'mlp')!.cases[0]!.inputs) });
+
+interface Cli {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly output: () => string;
+}
+
+/** Starts `ferry serve` and waits for its "server is ready" log line. */
+async function startCli(args: string[], env: Record<string, string>): Promise<Cli> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (c) => (out += c));
+  child.stderr!.on('data', (c) => (out += c));
+  const deadline = Date.now() + 30_000;
+  while (!/server is ready/.test(out)) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`ferry serve did not become ready:\n${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const port = /"port":(\d+)/.exec(out)?.[1];
+  return { child, url: `http://127.0.0.1:${port}`, output: () => out };
+}
+
+describe('ferry serve (the command)', () => {
+  it('takes its settings from FERRY_* variables and stops gracefully on SIGTERM, answering the request in flight', async () => {
+    const cli = await startCli([], { FERRY_MODEL_REPOSITORY: EXAMPLES, FERRY_HOST: '127.0.0.1', FERRY_HTTP_PORT: '0', FERRY_MAX_BODY_SIZE: '1mb' });
+    assert.match(cli.output(), /HTTP \(V2 REST\) listening on 127\.0\.0\.1:\d+/);
+    assert.equal((await postJson(`${cli.url}/v2/models/mlp/infer`, body)).status, 200);
+
+    // A request whose body is still arriving when SIGTERM comes.
+    const inFlight = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = httpRequest(`${cli.url}/v2/models/mlp/infer`, { method: 'POST', headers: { 'content-length': Buffer.byteLength(body) } }, (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', reject);
+      req.write(body.slice(0, 100));
+      setTimeout(() => {
+        cli.child.kill('SIGTERM');
+        setTimeout(() => req.end(body.slice(100)), 300);
+      }, 100);
+    });
+    const answered = await inFlight;
+    assert.equal(answered.status, 200, answered.text);
+    const [code] = await once(cli.child, 'exit');
+    assert.equal(code, 0, cli.output());
+    assert.match(cli.output(), /SIGTERM received/);
+    assert.match(cli.output(), /"msg":"stopped"/);
+    await assert.rejects(request(`${cli.url}/v2/health/live`), 'the port is closed after the stop');
+  });
+
+  it('flags win over the environment, and SIGINT stops it too', async () => {
+    const cli = await startCli([EXAMPLES, '--host', '127.0.0.1', '--http-port', '0', '--max-body-size', '1kb'], { FERRY_MAX_BODY_SIZE: '10mb' });
+    const reply = await postJson(`${cli.url}/v2/models/mlp/infer`, body);
+    assert.equal(reply.status, 413);
+    assert.match(reply.body.error, /limit of 1024 bytes/);
+    cli.child.kill('SIGINT');
+    const [code] = await once(cli.child, 'exit');
+    assert.equal(code, 0);
+  });
+
+  it('refuses a bad flag with a clear message and a non-zero exit', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', EXAMPLES, '--http-port', 'eighty'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (c) => (err += c));
+    const [code] = await once(child, 'exit');
+    assert.notEqual(code, 0);
+    assert.match(err, /http port must be a whole number, got 'eighty'/);
+  });
+});
