@@ -102,11 +102,24 @@ function toOrtTensor(t: Tensor): ort.Tensor {
       }
     }
   }
-  return new ort.Tensor(ortFromV2(t.datatype), t.data as never, t.shape as number[]);
+  const tensor = new ort.Tensor(ortFromV2(t.datatype), t.data as never, t.shape as number[]);
+  if (t.datatype === 'FP16' && !(tensor.data instanceof Uint16Array)) {
+    // Where Float16Array exists (Node 24), onnxruntime-common wraps FP16 bits in one, and onnxruntime-node 1.30's
+    // native side reads a Float16Array as empty ("not enough space: expected 12, got 0"), failing the whole run.
+    // Hand it the half bits as they are.
+    (tensor as unknown as { cpuData: Uint16Array }).cpuData = t.data as Uint16Array;
+  }
+  return tensor;
 }
 
 function fromOrtTensor(name: string, t: ort.Tensor): Tensor {
   const datatype = v2FromOrt(t.type);
   if (!datatype) throw new FerryError('INTERNAL', `output '${name}' has ONNX type ${t.type}, which V2 cannot carry`);
-  return { name, datatype, shape: [...t.dims], data: t.data as TensorData };
+  let data = t.data as TensorData | Float32Array;
+  if (datatype === 'FP16' && !(data instanceof Uint16Array)) {
+    // Node 24 gives FP16 outputs as a Float16Array; ferry holds FP16 as half bits everywhere (Node 20 has no Float16Array).
+    const view = data as unknown as ArrayBufferView & { length: number };
+    data = new Uint16Array(view.buffer, view.byteOffset, view.length);
+  }
+  return { name, datatype, shape: [...t.dims], data: data as TensorData };
 }
