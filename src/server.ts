@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolveSettings, type ServerSettings } from './config/server-config.js';
 import { DataPlane } from './dataplane/dataplane.js';
 import { createLogger, type Logger } from './observe/logger.js';
+import { GrpcFront } from './protocol/v2-grpc/grpc-front.js';
 import { RestFront } from './protocol/v2-rest/rest-front.js';
 import { ModelRegistry } from './registry/registry.js';
 import { scanRepository } from './repository/model-repository.js';
@@ -20,6 +21,7 @@ export const SERVER_VERSION: string = (
 export interface RunningServer {
   readonly settings: ServerSettings;
   readonly httpPort: number;
+  readonly grpcPort: number;
   readonly dataplane: DataPlane;
   readonly log: Logger;
   /** Resolves once the start-up load has finished, whatever its outcome. */
@@ -55,10 +57,20 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const http = createServer({ keepAliveTimeout: 65_000 }, restFront.handle);
   const httpPort = await listen(http, settings.httpPort, settings.host);
   log.info({ host: settings.host, port: httpPort }, `HTTP (V2 REST) listening on ${settings.host}:${httpPort}`);
+  const grpcFront = new GrpcFront(dataplane, { maxMessageBytes: settings.maxBodyBytes }, log);
+  let grpcPort: number;
+  try {
+    grpcPort = await grpcFront.listen(settings.host, settings.grpcPort);
+  } catch (e) {
+    await new Promise((resolve) => http.close(resolve));
+    throw new Error(`cannot listen for gRPC on ${settings.host}:${settings.grpcPort}: ${(e as Error).message}`);
+  }
+  log.info({ host: settings.host, grpcPort }, `gRPC (V2) listening on ${settings.host}:${grpcPort}`);
 
   const started = performance.now();
   const loaded = registry.loadAll(found).then(() => {
     dataplane.markStarted();
+    grpcFront.syncHealth();
     const index = registry.index();
     const ready = index.filter((e) => e.state === 'READY').length;
     log.info({ ms: Math.round(performance.now() - started) }, `loaded ${ready} of ${index.length} model versions; server is ${dataplane.ready() ? 'ready' : 'not ready'}`);
@@ -71,13 +83,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       dataplane.markStopping();
       restFront.closing = true;
       await loaded;
-      await closeHttp(http, settings.shutdownTimeoutMs, log);
+      await Promise.all([closeHttp(http, settings.shutdownTimeoutMs, log), grpcFront.stop(settings.shutdownTimeoutMs)]);
       await registry.unloadAll();
       log.info('stopped');
     })();
     return stopping;
   };
-  return { settings, httpPort, dataplane, log, loaded, stop };
+  return { settings, httpPort, grpcPort, dataplane, log, loaded, stop };
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {

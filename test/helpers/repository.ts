@@ -43,3 +43,29 @@ export function unsupportedOperatorModel(): Uint8Array {
   });
   return onnx.ModelProto.encode(model).finish();
 }
+
+const ONNX_TYPE: Record<string, number> = {
+  BOOL: 9, INT8: 3, INT16: 5, INT32: 6, INT64: 7, UINT8: 2, UINT16: 4, UINT32: 12, UINT64: 13,
+  FP16: 10, FP32: 1, FP64: 11, BYTES: 8,
+};
+
+/** An ONNX graph of Identity nodes: input in_<type> -> output out_<type> for each V2 datatype given, shape [N, 2]. */
+export function identityModel(datatypes: string[]): Uint8Array {
+  const { onnx } = onnxProto;
+  const value = (name: string, datatype: string) => ({
+    name,
+    type: { tensorType: { elemType: ONNX_TYPE[datatype]!, shape: { dim: [{ dimParam: 'N' }, { dimValue: 2 }] } } },
+  });
+  const names = (d: string) => d.toLowerCase();
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'identity',
+      node: datatypes.map((d) => ({ opType: 'Identity', input: [`in_${names(d)}`], output: [`out_${names(d)}`] })),
+      input: datatypes.map((d) => value(`in_${names(d)}`, d)),
+      output: datatypes.map((d) => value(`out_${names(d)}`, d)),
+    },
+  });
+  return onnx.ModelProto.encode(model).finish();
+}

@@ -7,6 +7,7 @@ export const EXAMPLES = fileURLToPath(new URL('../../examples/models', import.me
 
 export interface TestServer extends RunningServer {
   readonly url: string;
+  readonly grpcAddress: string;
 }
 
 export async function startTestServer(options: Partial<StartOptions> = {}): Promise<TestServer> {
@@ -14,11 +15,12 @@ export async function startTestServer(options: Partial<StartOptions> = {}): Prom
     modelRepository: EXAMPLES,
     host: '127.0.0.1',
     httpPort: 0,
+    grpcPort: 0,
     logger: pino({ level: 'silent' }),
     ...options,
   });
   await server.loaded;
-  return Object.assign(server, { url: `http://127.0.0.1:${server.httpPort}` });
+  return Object.assign(server, { url: `http://127.0.0.1:${server.httpPort}`, grpcAddress: `127.0.0.1:${server.grpcPort}` });
 }
 
 export interface JsonReply {

@@ -40,7 +40,7 @@ async function startCli(args: string[], env: Record<string, string>): Promise<Cl
 
 describe('ferry serve (the command)', () => {
   it('takes its settings from FERRY_* variables and stops gracefully on SIGTERM, answering the request in flight', async () => {
-    const cli = await startCli([], { FERRY_MODEL_REPOSITORY: EXAMPLES, FERRY_HOST: '127.0.0.1', FERRY_HTTP_PORT: '0', FERRY_MAX_BODY_SIZE: '1mb' });
+    const cli = await startCli([], { FERRY_MODEL_REPOSITORY: EXAMPLES, FERRY_HOST: '127.0.0.1', FERRY_HTTP_PORT: '0', FERRY_GRPC_PORT: '0', FERRY_MAX_BODY_SIZE: '1mb' });
     assert.match(cli.output(), /HTTP \(V2 REST\) listening on 127\.0\.0\.1:\d+/);
     assert.equal((await postJson(`${cli.url}/v2/models/mlp/infer`, body)).status, 200);
 
@@ -68,7 +68,7 @@ describe('ferry serve (the command)', () => {
   });
 
   it('flags win over the environment, and SIGINT stops it too', async () => {
-    const cli = await startCli([EXAMPLES, '--host', '127.0.0.1', '--http-port', '0', '--max-body-size', '1kb'], { FERRY_MAX_BODY_SIZE: '10mb' });
+    const cli = await startCli([EXAMPLES, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--max-body-size', '1kb'], { FERRY_MAX_BODY_SIZE: '10mb' });
     const reply = await postJson(`${cli.url}/v2/models/mlp/infer`, body);
     assert.equal(reply.status, 413);
     assert.match(reply.body.error, /limit of 1024 bytes/);

@@ -1,0 +1,154 @@
+/**
+ * V2 gRPC messages <-> the data plane's types, as named to/from pairs (MLServer's converters habit). Only wire
+ * checks live here (which contents field, raw vs typed); what the model expects is checked in the data plane.
+ */
+import { invalid } from '../../errors.js';
+import { DATATYPES, isDatatype, V2_DATATYPES, type Datatype, type TensorData } from '../../tensor/datatypes.js';
+import { jsonToTensorData } from '../../tensor/json-codec.js';
+import { rawToTensorData, tensorDataToRaw } from '../../tensor/raw-codec.js';
+import { elementCount, type Tensor } from '../../tensor/tensor.js';
+import type { InferenceRequest, InferenceResponse } from '../../dataplane/types.js';
+import type {
+  InferInputTensor, InferOutputTensor, InferTensorContents, ModelInferRequest, ModelInferResponse, ParameterMap,
+} from './messages.js';
+
+type ContentsField = keyof InferTensorContents;
+
+/** The typed-contents field each datatype travels in; FP16 has none and must be sent raw. */
+const CONTENTS_FIELD: Readonly<Record<Datatype, ContentsField | undefined>> = {
+  BOOL: 'bool_contents', INT8: 'int_contents', INT16: 'int_contents', INT32: 'int_contents', INT64: 'int64_contents',
+  UINT8: 'uint_contents', UINT16: 'uint_contents', UINT32: 'uint_contents', UINT64: 'uint64_contents',
+  FP16: undefined, FP32: 'fp32_contents', FP64: 'fp64_contents', BYTES: 'bytes_contents',
+};
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function parametersFromGrpc(map: ParameterMap | undefined): Record<string, unknown> | undefined {
+  if (!map) return undefined;
+  const keys = Object.keys(map);
+  if (keys.length === 0) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const k of keys) {
+    const p = map[k]!;
+    out[k] = p.parameter_choice ? p[p.parameter_choice] : undefined;
+  }
+  return out;
+}
+
+/** Whether a request carries its inputs raw; the response then answers raw too. */
+export function usesRawInputs(req: ModelInferRequest): boolean {
+  return req.raw_input_contents.length > 0;
+}
+
+export function inferRequestFromGrpc(req: ModelInferRequest): InferenceRequest {
+  if (!req.model_name) throw invalid('model_name is required');
+  if (req.inputs.length === 0) throw invalid('inputs must hold at least one tensor');
+  const raw = usesRawInputs(req);
+  if (raw && req.raw_input_contents.length !== req.inputs.length) {
+    throw invalid(`raw_input_contents has ${req.raw_input_contents.length} entries but there are ${req.inputs.length} inputs (one entry per input, in order)`);
+  }
+  const parameters = parametersFromGrpc(req.parameters);
+  return {
+    modelName: req.model_name,
+    ...(req.model_version ? { modelVersion: req.model_version } : {}),
+    ...(req.id ? { id: req.id } : {}),
+    ...(parameters ? { parameters } : {}),
+    inputs: req.inputs.map((t, i) => inputFromGrpc(t, raw ? req.raw_input_contents[i]! : undefined, i)),
+    outputs: req.outputs.map((o) => {
+      const p = parametersFromGrpc(o.parameters);
+      return { name: o.name, ...(p ? { parameters: p } : {}) };
+    }),
+  };
+}
+
+function inputFromGrpc(t: InferInputTensor, raw: Uint8Array | undefined, index: number): Tensor {
+  if (!t.name) throw invalid(`inputs[${index}].name is required`);
+  const what = `input '${t.name}'`;
+  if (!isDatatype(t.datatype)) {
+    throw invalid(`${what}: datatype ${JSON.stringify(t.datatype)} is not a V2 datatype (expected one of ${V2_DATATYPES.join(', ')})`);
+  }
+  const shape = t.shape.map(Number);
+  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw invalid(`${what}: shape must hold non-negative integers, got [${t.shape.join(',')}]`);
+  }
+  const parameters = parametersFromGrpc(t.parameters);
+  const base = { name: t.name, datatype: t.datatype, shape, ...(parameters ? { parameters } : {}) };
+  if (raw) {
+    if (t.contents && filledField(t.contents)) {
+      throw invalid(`${what}: give its data in contents or in raw_input_contents, not both`);
+    }
+    return { ...base, data: rawToTensorData(raw, t.datatype, elementCount(shape), what) };
+  }
+  return { ...base, data: typedContentsToData(t.contents, t.datatype, what) };
+}
+
+function filledField(contents: Partial<InferTensorContents>): ContentsField | undefined {
+  for (const k of Object.keys(contents) as ContentsField[]) if ((contents[k]?.length ?? 0) > 0) return k;
+  return undefined;
+}
+
+function typedContentsToData(contents: Partial<InferTensorContents> | null, datatype: Datatype, what: string): TensorData {
+  const field = CONTENTS_FIELD[datatype];
+  if (!field) throw invalid(`${what}: FP16 has no typed contents field; send it in raw_input_contents`);
+  const values = contents?.[field] ?? [];
+  if (values.length === 0 && contents) {
+    const other = filledField(contents);
+    if (other) throw invalid(`${what}: ${datatype} data goes in contents.${field}, got contents.${other}`);
+  }
+  switch (datatype) {
+    case 'INT64':
+    case 'UINT64': {
+      const Ctor = DATATYPES[datatype].array as BigInt64ArrayConstructor;
+      try {
+        return Ctor.from((values as (string | number)[]).map((v) => BigInt(v)));
+      } catch {
+        throw invalid(`${what}: ${field} holds a value that is not an integer`);
+      }
+    }
+    case 'BYTES':
+      return (values as Uint8Array[]).map((b, i) => {
+        try {
+          return utf8.decode(b);
+        } catch {
+          throw invalid(`${what}: BYTES element ${i} is not valid UTF-8, which string tensors need`);
+        }
+      });
+    default:
+      // Numbers and booleans: the JSON codec's checks (integer ranges per datatype) apply as they are.
+      return jsonToTensorData(values as unknown[], datatype, what);
+  }
+}
+
+/** Raw when the request came raw, or when an output is FP16 (which has no typed field). */
+export function inferResponseToGrpc(response: InferenceResponse, raw: boolean): ModelInferResponse {
+  const asRaw = raw || response.outputs.some((t) => t.datatype === 'FP16');
+  const outputs: InferOutputTensor[] = [];
+  const rawOutputs: Uint8Array[] = [];
+  for (const t of response.outputs) {
+    const entry: InferOutputTensor = { name: t.name, datatype: t.datatype, shape: t.shape as number[] };
+    if (asRaw) rawOutputs.push(tensorDataToRaw(t.data, t.datatype));
+    else entry.contents = { [CONTENTS_FIELD[t.datatype]!]: typedValues(t) };
+    outputs.push(entry);
+  }
+  return {
+    model_name: response.modelName,
+    model_version: response.modelVersion,
+    id: response.id ?? '',
+    outputs,
+    raw_output_contents: rawOutputs,
+  };
+}
+
+function typedValues(t: Tensor): unknown[] {
+  const data = t.data;
+  switch (DATATYPES[t.datatype].kind) {
+    case 'bool':
+      return Array.from(data as Uint8Array, (b) => b !== 0);
+    case 'bigint':
+      return Array.from(data as BigInt64Array, (v) => v.toString());
+    case 'bytes':
+      return (data as string[]).map((s) => Buffer.from(s, 'utf8'));
+    default:
+      return Array.from(data as Float32Array);
+  }
+}
