@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolveSettings, type ServerSettings } from './config/server-config.js';
 import { DataPlane } from './dataplane/dataplane.js';
 import { createLogger, type Logger } from './observe/logger.js';
+import { Metrics } from './observe/metrics.js';
 import { GrpcFront } from './protocol/v2-grpc/grpc-front.js';
 import { RestFront } from './protocol/v2-rest/rest-front.js';
 import { ModelRegistry } from './registry/registry.js';
@@ -23,6 +24,7 @@ export interface RunningServer {
   readonly httpPort: number;
   readonly grpcPort: number;
   readonly dataplane: DataPlane;
+  readonly metrics: Metrics;
   readonly log: Logger;
   /** Resolves once the start-up load has finished, whatever its outcome. */
   readonly loaded: Promise<void>;
@@ -46,14 +48,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const settings = resolveSettings(rest);
   const log = logger ?? createLogger(settings.logLevel);
   const found = await scanRepository(settings.modelRepository, settings.modelName);
-  const registry = new ModelRegistry(loader ?? loadRuntime, log);
+  const metrics = new Metrics();
+  const registry = new ModelRegistry(loader ?? loadRuntime, log, metrics);
   const dataplane = new DataPlane(registry, {
     serverName: SERVER_NAME,
     serverVersion: SERVER_VERSION,
-    extensions: [],
+    extensions: ['binary_tensor_data'],
     strictReadiness: settings.strictReadiness,
   });
-  const restFront = new RestFront(dataplane, { maxBodyBytes: settings.maxBodyBytes }, log);
+  const restFront = new RestFront(dataplane, { maxBodyBytes: settings.maxBodyBytes, metrics: () => metrics.text() }, log);
   const http = createServer({ keepAliveTimeout: 65_000 }, restFront.handle);
   const httpPort = await listen(http, settings.httpPort, settings.host);
   log.info({ host: settings.host, port: httpPort }, `HTTP (V2 REST) listening on ${settings.host}:${httpPort}`);
@@ -89,7 +92,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     })();
     return stopping;
   };
-  return { settings, httpPort, grpcPort, dataplane, log, loaded, stop };
+  return { settings, httpPort, grpcPort, dataplane, metrics, log, loaded, stop };
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {

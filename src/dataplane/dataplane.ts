@@ -5,6 +5,8 @@
 import type { ModelRegistry, IndexEntry } from '../registry/registry.js';
 import type { TensorSpec } from '../tensor/tensor.js';
 import { checkRequest } from './check-request.js';
+import { invalid, isFerryError } from '../errors.js';
+import { outcomeOf } from '../observe/metrics.js';
 import type { InferenceRequest, InferenceResponse, ModelMetadata, ServerMetadata, TensorMetadata } from './types.js';
 
 export interface DataPlaneOptions {
@@ -62,7 +64,7 @@ export class DataPlane {
       name,
       versions,
       platform: v.runtime.platform,
-      inputs: v.runtime.inputs.map(toMetadata),
+      inputs: v.inputs.map(toMetadata),
       outputs: v.runtime.outputs.map(toMetadata),
     };
   }
@@ -78,8 +80,16 @@ export class DataPlane {
 
   async infer(request: InferenceRequest): Promise<InferenceResponse> {
     const version = this.registry.resolve(request.modelName, request.modelVersion);
-    const { inputs, outputNames } = checkRequest(version, request);
-    const outputs = await version.runtime.run(inputs, outputNames);
+    const started = performance.now();
+    let outputs;
+    try {
+      const { inputs, outputNames } = checkRequest(version, request);
+      outputs = await version.batcher.infer(inputs, outputNames, deadlineOf(request, started));
+    } catch (e) {
+      version.metrics?.requestDone(outcomeOf(isFerryError(e) ? e.code : undefined), performance.now() - started);
+      throw e;
+    }
+    version.metrics?.requestDone('success', performance.now() - started);
     return {
       modelName: request.modelName,
       modelVersion: String(version.version),
@@ -87,6 +97,21 @@ export class DataPlane {
       outputs,
     };
   }
+}
+
+/**
+ * The earlier of the front's deadline and the request's `timeout` parameter (microseconds, as Triton's clients
+ * send it), as a performance.now() time.
+ */
+function deadlineOf(request: InferenceRequest, now: number): number | undefined {
+  const timeout = request.parameters?.timeout;
+  let deadline = request.deadline;
+  if (timeout !== undefined) {
+    const us = Number(timeout);
+    if (!Number.isFinite(us) || us < 0) throw invalid(`parameter 'timeout' must be a non-negative number of microseconds, got ${JSON.stringify(timeout)}`);
+    if (us > 0) deadline = Math.min(deadline ?? Infinity, now + us / 1000);
+  }
+  return deadline;
 }
 
 function toMetadata(spec: TensorSpec): TensorMetadata {

@@ -15,6 +15,8 @@ export interface InferenceRequest {
   readonly inputs: readonly Tensor[];
   /** Outputs wanted back; undefined or empty means all of them. */
   readonly outputs?: readonly RequestedOutput[];
+  /** performance.now() time after which the request must not start (a front's timeout header or gRPC deadline). */
+  readonly deadline?: number;
 }
 
 export interface InferenceResponse {

@@ -9,6 +9,9 @@ import type { ModelOnDisk } from '../repository/model-repository.js';
 import type { RuntimeLoader } from '../runtime/load.js';
 import { ModelVersion, type ModelState } from './model-version.js';
 import type { Logger } from '../observe/logger.js';
+import type { Metrics } from '../observe/metrics.js';
+import { DynamicBatcher } from '../batching/dynamic-batcher.js';
+import { describePlan, planBatching } from './batching-plan.js';
 
 export interface RegisteredModel {
   readonly name: string;
@@ -36,6 +39,7 @@ export class ModelRegistry {
   constructor(
     private readonly loader: RuntimeLoader,
     private readonly log: Logger,
+    private readonly metrics?: Metrics,
   ) {}
 
   /** Registers every model (all LOADING at once, so readiness is honest), then loads them concurrently. */
@@ -71,9 +75,21 @@ export class ModelRegistry {
       await access(version.file).catch(() => {
         throw new Error(`model file ${version.file} does not exist`);
       });
-      const { runtime, notes, warnings } = await this.loader(version.file);
-      version.markReady(runtime);
       const fields = { model: version.modelName, version: version.version };
+      const report = (level: 'info' | 'warn' | 'error', message: string) => this.log[level](fields, message);
+      const config = this.models.get(version.modelName)!.config;
+      const { runtime, notes, warnings } = await this.loader(version.file, { config, label: what, report });
+      let plan;
+      try {
+        plan = planBatching(runtime, config, what);
+      } catch (e) {
+        await runtime.release();
+        throw e;
+      }
+      const metrics = this.metrics?.forVersion(version.modelName, version.version);
+      version.metrics = metrics;
+      version.markReady(runtime, new DynamicBatcher(plan.options, (inputs, outputs) => runtime.run(inputs, outputs), metrics), plan.clientInputs);
+      notes.push(describePlan(plan, runtime.placement));
       for (const note of notes) this.log.info(fields, `${what}: ${note}`);
       for (const warning of warnings) this.log.warn(fields, `${what}: ${warning}`);
       this.log.info({ model: version.modelName, version: version.version, ms: Math.round(performance.now() - started) }, `${what} is ready`);

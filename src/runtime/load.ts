@@ -1,11 +1,91 @@
-/** Picks the runtime for a model file. ONNX today; TypeScript modules and pipelines join here later. */
+/**
+ * Loads a model file into a runtime and decides where its inference runs (the model config's `execution`):
+ * on the main thread for cheap models (no hop: measured 1.0-1.2x the HTTP ceiling with batching, against 0.6-0.95x
+ * through one worker thread), in worker threads or child processes for heavy ones, so they never stall the
+ * requests of other models. `auto` measures a warm-up run and moves the model to a worker thread when one run
+ * takes longer than AUTO_THREAD_THRESHOLD_MS.
+ */
 import { extname } from 'node:path';
-import { loadOnnxModel, type OnnxLoadResult } from './onnx/onnx-runtime.js';
+import type { ModelConfig, SessionConfig } from '../config/model-config.js';
+import { messageOf } from '../errors.js';
+import { loadOnnxModel } from './onnx/onnx-runtime.js';
+import type { ModelRuntime } from './runtime.js';
+import { measureRun } from './warmup.js';
+import { WorkerPoolRuntime } from './worker/worker-pool.js';
 
-export type RuntimeLoadResult = OnnxLoadResult;
-export type RuntimeLoader = (file: string) => Promise<RuntimeLoadResult>;
+/**
+ * A run of AUTO_MEASURE_ROWS rows slower than this would stall the event loop, and so every other model's
+ * requests, for longer than a cheap model's whole latency budget once batches fill up under load.
+ */
+export const AUTO_THREAD_THRESHOLD_MS = 1;
+/** Rows per measured run for models that batch: a batch of this size is common under load. */
+export const AUTO_MEASURE_ROWS = 8;
 
-export const loadRuntime: RuntimeLoader = async (file) => {
-  if (extname(file) === '.onnx') return loadOnnxModel(file);
-  throw new Error(`no runtime serves '${file}' (ferry serves .onnx files)`);
+export interface RuntimeLoadResult {
+  readonly runtime: ModelRuntime;
+  /** Decisions and graph fixes, worth an info line. */
+  readonly notes: string[];
+  /** Parts of the model or config that are not honoured, worth a warning. */
+  readonly warnings: string[];
+}
+
+export interface LoadContext {
+  readonly config: ModelConfig;
+  /** "model 'x' version 1", for messages. */
+  readonly label: string;
+  readonly report?: (level: 'warn' | 'error' | 'info', message: string) => void;
+}
+
+export type RuntimeLoader = (file: string, context: LoadContext) => Promise<RuntimeLoadResult>;
+
+export const loadRuntime: RuntimeLoader = async (file, { config, label, report }) => {
+  if (extname(file) !== '.onnx') throw new Error(`no runtime serves '${file}' (ferry serves .onnx files)`);
+  const session = sessionConfig(config);
+  const group = config.instance_group?.[0];
+  const count = group?.count ?? 1;
+  const execution = config.execution ?? 'auto';
+  if (execution === 'thread' || execution === 'process') {
+    const pool = await WorkerPoolRuntime.start({ kind: execution, count, file, session, label, ...(report ? { report } : {}) });
+    await warmUp(pool, pool.warnings);
+    return { runtime: pool, notes: [...pool.notes, `runs in ${workers(count, execution)}`], warnings: pool.warnings };
+  }
+  const loaded = await loadOnnxModel(file, session);
+  const notes = [...loaded.notes];
+  const warnings = [...loaded.warnings];
+  let ms: number | undefined;
+  const rows = config.max_batch_size !== 0 && loaded.runtime.inputs.every((s) => s.shape?.[0] === -1) ? AUTO_MEASURE_ROWS : 1;
+  try {
+    ms = await measureRun(loaded.runtime, rows);
+  } catch (e) {
+    notes.push(`warm-up skipped: the model refused a synthetic input (${messageOf(e)})`);
+  }
+  if (execution === 'auto' && ms !== undefined && ms > AUTO_THREAD_THRESHOLD_MS) {
+    await loaded.runtime.release();
+    const pool = await WorkerPoolRuntime.start({ kind: 'thread', count, file, session, label, ...(report ? { report } : {}) });
+    await warmUp(pool, warnings);
+    notes.push(`a run of ${rows} row${rows > 1 ? 's' : ''} takes ${ms.toFixed(1)} ms, more than ${AUTO_THREAD_THRESHOLD_MS} ms: it runs in ${workers(count, 'thread')} so it never stalls other models (set execution: main to keep it on the main thread)`);
+    return { runtime: pool, notes, warnings };
+  }
+  if (count > 1) warnings.push(`instance_group count ${count} needs execution: thread or process; on the main thread one session runs at a time`);
+  if (ms !== undefined) notes.push(`a run of ${rows} row${rows > 1 ? 's' : ''} takes ${ms.toFixed(2)} ms: it runs on the main thread`);
+  return { runtime: loaded.runtime, notes, warnings };
 };
+
+function workers(count: number, kind: 'thread' | 'process'): string {
+  return `${count} worker ${kind === 'thread' ? 'thread' : 'process'}${count === 1 ? '' : kind === 'thread' ? 's' : 'es'}`;
+}
+
+/** KIND_GPU asks for CUDA unless the config names its providers. */
+function sessionConfig(config: ModelConfig): SessionConfig | undefined {
+  const kind = config.instance_group?.[0]?.kind;
+  if (kind === 'KIND_GPU' && !config.session?.execution_providers) return { ...config.session, execution_providers: ['cuda', 'cpu'] };
+  return config.session;
+}
+
+async function warmUp(runtime: ModelRuntime, warnings: string[]): Promise<void> {
+  try {
+    await Promise.all(Array.from({ length: runtime.concurrency }, () => measureRun(runtime, 1, 1)));
+  } catch (e) {
+    warnings.push(`warm-up failed: ${messageOf(e)}`);
+  }
+}

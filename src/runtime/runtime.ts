@@ -9,6 +9,10 @@ export interface ModelRuntime {
   readonly platform: string;
   readonly inputs: readonly TensorSpec[];
   readonly outputs: readonly TensorSpec[];
+  /** How many runs it can take at once (its instances); the batcher keeps that many in flight. */
+  readonly concurrency: number;
+  /** Where runs happen: 'main' (the server's thread), 'thread' (worker threads) or 'process' (child processes). */
+  readonly placement: string;
   /** Class labels per output, when the model carries them (a scikit-learn classifier's ZipMap). */
   readonly labels: ReadonlyMap<string, readonly (string | number)[]>;
   /**

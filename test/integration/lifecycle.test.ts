@@ -15,9 +15,9 @@ describe('start-up', () => {
   it('answers live at once, and 503 on ready and on inference while models load', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const gated: RuntimeLoader = async (file) => {
+    const gated: RuntimeLoader = async (file, context) => {
       await gate;
-      return loadRuntime(file);
+      return loadRuntime(file, context);
     };
     const repo = new TempRepository().copyModel('mlp', 'mlp');
     const server = await startServer({ modelRepository: repo.root, host: '127.0.0.1', httpPort: 0, grpcPort: 0, logger: pino({ level: 'silent' }), loader: gated });

@@ -40,7 +40,7 @@ export function usesRawInputs(req: ModelInferRequest): boolean {
   return req.raw_input_contents.length > 0;
 }
 
-export function inferRequestFromGrpc(req: ModelInferRequest): InferenceRequest {
+export function inferRequestFromGrpc(req: ModelInferRequest, deadline?: number): InferenceRequest {
   if (!req.model_name) throw invalid('model_name is required');
   if (req.inputs.length === 0) throw invalid('inputs must hold at least one tensor');
   const raw = usesRawInputs(req);
@@ -53,6 +53,7 @@ export function inferRequestFromGrpc(req: ModelInferRequest): InferenceRequest {
     ...(req.model_version ? { modelVersion: req.model_version } : {}),
     ...(req.id ? { id: req.id } : {}),
     ...(parameters ? { parameters } : {}),
+    ...(deadline !== undefined ? { deadline } : {}),
     inputs: req.inputs.map((t, i) => inputFromGrpc(t, raw ? req.raw_input_contents[i]! : undefined, i)),
     outputs: req.outputs.map((o) => {
       const p = parametersFromGrpc(o.parameters);

@@ -79,19 +79,19 @@ export class GrpcFront {
       ModelReady: this.unary((req: ModelRequest) => ({ ready: modelReady(dp, req) })),
       ServerMetadata: this.unary(() => dp.serverMetadata()),
       ModelMetadata: this.unary((req: ModelRequest) => dp.modelMetadata(req.name, req.version || undefined)),
-      ModelInfer: this.unary(async (req: ModelInferRequest) => {
-        const response = await dp.infer(inferRequestFromGrpc(req));
+      ModelInfer: this.unary(async (req: ModelInferRequest, call) => {
+        const response = await dp.infer(inferRequestFromGrpc(req, deadlineOf(call)));
         return inferResponseToGrpc(response, usesRawInputs(req));
       }),
     };
   }
 
   /** Wraps a method: errors become gRPC statuses with the same messages as REST. */
-  private unary<Req, Res>(fn: (req: Req) => Res | Promise<Res>): Handler<Req, Res> {
+  private unary<Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Res | Promise<Res>): Handler<Req, Res> {
     return (call, callback) => {
       let result: Res | Promise<Res>;
       try {
-        result = fn(call.request);
+        result = fn(call.request, call);
       } catch (e) {
         callback(this.toStatus(e));
         return;
@@ -106,6 +106,14 @@ export class GrpcFront {
     this.log.error({ err: e }, `gRPC call failed: ${messageOf(e)}`);
     return { code: grpc.status.INTERNAL, details: `internal error: ${messageOf(e)}` };
   }
+}
+
+/** The call's gRPC deadline (grpc-timeout) as a performance.now() time; undefined when it has none. */
+function deadlineOf(call: grpc.ServerUnaryCall<unknown, unknown>): number | undefined {
+  const d = call.getDeadline();
+  const ms = d instanceof Date ? d.getTime() : d;
+  if (!Number.isFinite(ms)) return undefined;
+  return performance.now() + (ms - Date.now());
 }
 
 /** Unknown model: NOT_FOUND; known but loading or unavailable: ready false. */

@@ -8,11 +8,17 @@ import { FerryError, isFerryError, messageOf } from '../../errors.js';
 import type { DataPlane } from '../../dataplane/dataplane.js';
 import type { Logger } from '../../observe/logger.js';
 import { readBody } from './body.js';
+import { INFERENCE_HEADER_CONTENT_LENGTH, jsonHeaderLength, rawBinaryRequest } from './binary-request.js';
+import { binaryInferResponse, binaryOutputs } from './binary-response.js';
+import { decompress, requestCoding, UnsupportedEncoding } from './compression.js';
 import { inferResponseJson, parseInferRequest } from './infer-json.js';
+import { JSON_TYPE, sendBody } from './reply.js';
 import { HTTP_STATUS } from './status.js';
 
 export interface RestFrontOptions {
   readonly maxBodyBytes: number;
+  /** The Prometheus text served at GET /metrics. */
+  readonly metrics?: () => Promise<{ contentType: string; body: string }>;
 }
 
 /** /v2/models/NAME[/versions/V][/ready|/infer] */
@@ -47,16 +53,14 @@ export class RestFront {
       const action = m[3];
       if (action === '/infer') {
         allow(method, 'POST');
-        const body = await readBody(req, this.options.maxBodyBytes);
-        const response = await dp.infer(parseInferRequest(body, name, version));
-        return send(res, 200, inferResponseJson(response));
+        return this.infer(req, res, name, version);
       }
       allow(method, 'GET');
       if (action === '/ready') {
         dp.modelReady(name, version);
         return send(res, 200);
       }
-      return send(res, 200, JSON.stringify(dp.modelMetadata(name, version)));
+      return sendBody(req, res, JSON_TYPE, JSON.stringify(dp.modelMetadata(name, version)));
     }
     switch (path) {
       case '/v2/health/live':
@@ -68,14 +72,48 @@ export class RestFront {
       case '/v2':
       case '/v2/':
         allow(method, 'GET');
-        return send(res, 200, JSON.stringify(dp.serverMetadata()));
+        return sendBody(req, res, JSON_TYPE, JSON.stringify(dp.serverMetadata()));
+      case '/metrics': {
+        allow(method, 'GET');
+        if (!this.options.metrics) throw new FerryError('NOT_FOUND', 'metrics are off');
+        const { contentType, body } = await this.options.metrics();
+        return sendBody(req, res, contentType, body);
+      }
       case '/v2/repository/index':
         allow(method, 'POST', 'GET');
         // Triton's repository index: every model and version with its state and, when unavailable, why.
-        return send(res, 200, JSON.stringify(dp.repositoryIndex()));
+        return sendBody(req, res, JSON_TYPE, JSON.stringify(dp.repositoryIndex()));
       default:
         throw new FerryError('NOT_FOUND', `no route for ${method} ${path}`);
     }
+  }
+
+  /**
+   * POST .../infer. A plain JSON request (no Content-Encoding, no Inference-Header-Content-Length, no binary output
+   * asked for) takes the path it always did: one JSON.parse of the body and one JSON text back.
+   */
+  private async infer(req: IncomingMessage, res: ServerResponse, name: string, version: string | undefined): Promise<void> {
+    const limit = this.options.maxBodyBytes;
+    const coding = requestCoding(headerText(req, 'content-encoding')); // before reading: an unknown coding is 415 at once
+    let body = await readBody(req, limit);
+    if (coding) body = await decompress(body, coding, limit);
+    const jsonLength = jsonHeaderLength(headerText(req, INFERENCE_HEADER_CONTENT_LENGTH), body.length);
+    const request =
+      jsonLength === 0
+        ? rawBinaryRequest(body, this.dataplane.modelMetadata(name, version), name, version)
+        : parseInferRequest(body, name, version, jsonLength);
+    const binary = binaryOutputs(request);
+    const timeout = timeoutHeader(req);
+    const response = await this.dataplane.infer(timeout === undefined ? request : { ...request, deadline: performance.now() + timeout });
+    if (!binary) return sendBody(req, res, JSON_TYPE, inferResponseJson(response));
+    const { json, raw } = binaryInferResponse(response, binary);
+    const rawBytes = raw.reduce((n, r) => n + r.byteLength, 0);
+    // As Triton: the JSON header and octet-stream only when raw bytes follow it (binary outputs of 0 bytes leave a
+    // plain JSON answer). Inference-Header-Content-Length is the length of the uncompressed JSON, also when the
+    // whole body is then compressed.
+    if (rawBytes === 0) return sendBody(req, res, JSON_TYPE, json);
+    const header = Buffer.from(json);
+    return sendBody(req, res, 'application/octet-stream', [header, ...raw], { 'Inference-Header-Content-Length': header.length });
   }
 
   private fail(req: IncomingMessage, res: ServerResponse, e: unknown): void {
@@ -85,6 +123,7 @@ export class RestFront {
       status = HTTP_STATUS[e.code];
       message = e.message;
       if (e.code === 'METHOD_NOT_ALLOWED') res.setHeader('Allow', (e as MethodNotAllowed).allowed.join(', '));
+      if (e instanceof UnsupportedEncoding) res.setHeader('Accept-Encoding', e.accepted); // RFC 7694, and Triton
     } else {
       status = 500;
       message = `internal error: ${messageOf(e)}`;
@@ -112,6 +151,26 @@ function decodeSegment(s: string): string {
   } catch {
     throw new FerryError('INVALID_ARGUMENT', `malformed percent-encoding in URL segment '${s}'`);
   }
+}
+
+/**
+ * X-Request-Timeout-Ms: how long the client will wait, in milliseconds. A request still queued after that is
+ * dropped with 504 rather than run for nobody (the `timeout` parameter, in microseconds, does the same in the body).
+ */
+function timeoutHeader(req: IncomingMessage): number | undefined {
+  const text = headerText(req, 'x-request-timeout-ms');
+  if (text === undefined) return undefined;
+  const ms = Number(text);
+  if (text.trim() === '' || !Number.isFinite(ms) || ms < 0) {
+    throw new FerryError('INVALID_ARGUMENT', `X-Request-Timeout-Ms must be a non-negative number of milliseconds, got '${text}'`);
+  }
+  return ms;
+}
+
+/** A request header as one string (Node joins a repeated custom header with ", "). */
+function headerText(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
 }
 
 function send(res: ServerResponse, status: number, body?: string): void {

@@ -7,6 +7,7 @@ import { FerryError, internal, invalid, messageOf } from '../../errors.js';
 import type { Tensor, TensorSpec } from '../../tensor/tensor.js';
 import type { TensorData } from '../../tensor/datatypes.js';
 import type { ModelRuntime } from '../runtime.js';
+import type { SessionConfig } from '../../config/model-config.js';
 import { ortFromV2, v2FromOrt, v2Shape } from './onnx-types.js';
 import { fixZipMap } from './zipmap-fix.js';
 
@@ -21,18 +22,53 @@ export interface OnnxLoadResult {
 }
 
 /** Loads a .onnx file. Throws with a message that says why the model cannot be served. */
-export async function loadOnnxModel(file: string): Promise<OnnxLoadResult> {
+export async function loadOnnxModel(file: string, session?: SessionConfig): Promise<OnnxLoadResult> {
   const bytes = await readFile(file);
   const notes: string[] = [];
   const warnings: string[] = [];
   const fix = fixZipMap(bytes);
   if (fix.model) notes.push(`replaced ZipMap on ${[...fix.labels.keys()].join(', ')} by the probability tensor`);
-  let session: ort.InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(fix.model ?? bytes, { logSeverityLevel: 3 });
-  } catch (e) {
-    throw new Error(`onnxruntime could not load ${file}: ${messageOf(e)}`);
+  const created = await createSession(fix.model ?? bytes, file, session, warnings);
+  return describeSession(created, fix.labels, notes, warnings);
+}
+
+/**
+ * Creates the session with the configured execution providers, in order of preference. onnxruntime-node throws
+ * when a provider cannot start (CUDA libraries missing) rather than falling back, so ferry drops that provider,
+ * says so, and tries the next; CPU always works.
+ */
+async function createSession(model: Uint8Array, file: string, config: SessionConfig | undefined, warnings: string[]): Promise<ort.InferenceSession> {
+  const base: ort.InferenceSession.SessionOptions = { logSeverityLevel: 3, ...sessionOptions(config) };
+  let providers = config?.execution_providers ? [...config.execution_providers] : undefined;
+  for (;;) {
+    try {
+      return await ort.InferenceSession.create(model, providers ? { ...base, executionProviders: providers } : base);
+    } catch (e) {
+      const failed = providers?.find((p) => p !== 'cpu');
+      if (!failed) throw new Error(`onnxruntime could not load ${file}: ${messageOf(e)}`);
+      warnings.push(`execution provider '${failed}' is not available here (${messageOf(e).split('\n')[0]}); falling back to ${providers!.filter((p) => p !== failed).join(', ') || 'cpu'}`);
+      providers = providers!.filter((p) => p !== failed);
+      if (providers.length === 0) providers = ['cpu'];
+    }
   }
+}
+
+function sessionOptions(c: SessionConfig | undefined): ort.InferenceSession.SessionOptions {
+  if (!c) return {};
+  return {
+    ...(c.graph_optimization_level ? { graphOptimizationLevel: c.graph_optimization_level } : {}),
+    ...(c.intra_op_num_threads !== undefined ? { intraOpNumThreads: c.intra_op_num_threads } : {}),
+    ...(c.inter_op_num_threads !== undefined ? { interOpNumThreads: c.inter_op_num_threads } : {}),
+    ...(c.execution_mode ? { executionMode: c.execution_mode } : {}),
+  };
+}
+
+async function describeSession(
+  session: ort.InferenceSession,
+  labels: Map<string, (string | number)[]>,
+  notes: string[],
+  warnings: string[],
+): Promise<OnnxLoadResult> {
   try {
     const inputs = session.inputMetadata.map((m) => toSpec(m, 'input'));
     const outputs: TensorSpec[] = [];
@@ -41,7 +77,7 @@ export async function loadOnnxModel(file: string): Promise<OnnxLoadResult> {
       else warnings.push(`output '${m.name}' is not a tensor (a sequence or map) and is not served`);
     }
     if (outputs.length === 0) throw new Error('the model has no tensor output to serve');
-    return { runtime: new OnnxRuntime(session, inputs, outputs, fix.labels), notes, warnings };
+    return { runtime: new OnnxRuntime(session, inputs, outputs, labels), notes, warnings };
   } catch (e) {
     await session.release();
     throw e;
@@ -62,6 +98,9 @@ const CLIENT_FAULT = /invalid dimensions|invalid rank|unexpected input data type
 
 class OnnxRuntime implements ModelRuntime {
   readonly platform = ONNX_PLATFORM;
+  /** onnxruntime-node runs one call at a time on the calling thread. */
+  readonly concurrency = 1;
+  readonly placement = 'main';
   private released = false;
 
   constructor(

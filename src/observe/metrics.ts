@@ -1,0 +1,85 @@
+/**
+ * Prometheus metrics (prom-client), one registry per server so several servers in one process never mix.
+ * Label children are bound once per model version at load, so the per-request cost is an increment and an
+ * observation, no label lookup.
+ */
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ErrorCode } from '../errors.js';
+import type { BatchObserver } from '../batching/dynamic-batcher.js';
+
+/** Seconds, from sub-millisecond tabular runs to multi-second batches. */
+const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+
+export type Outcome = 'success' | 'client_error' | 'not_found' | 'rejected' | 'timeout' | 'unavailable' | 'error';
+
+const OUTCOME: Readonly<Record<ErrorCode, Outcome>> = {
+  INVALID_ARGUMENT: 'client_error',
+  PAYLOAD_TOO_LARGE: 'client_error',
+  UNSUPPORTED_MEDIA_TYPE: 'client_error',
+  METHOD_NOT_ALLOWED: 'client_error',
+  NOT_FOUND: 'not_found',
+  RESOURCE_EXHAUSTED: 'rejected',
+  DEADLINE_EXCEEDED: 'timeout',
+  UNAVAILABLE: 'unavailable',
+  INTERNAL: 'error',
+};
+
+export function outcomeOf(code: ErrorCode | undefined): Outcome {
+  return code ? OUTCOME[code] : 'error';
+}
+
+/** The per-version handles the data plane and the batcher report to. */
+export interface VersionMetrics extends BatchObserver {
+  requestDone(outcome: Outcome, ms: number): void;
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'model' | 'version' | 'outcome'>;
+  private readonly requestSeconds: Histogram<'model' | 'version'>;
+  private readonly queueSeconds: Histogram<'model' | 'version'>;
+  private readonly inferenceSeconds: Histogram<'model' | 'version'>;
+  private readonly batchSize: Histogram<'model' | 'version'>;
+
+  constructor() {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.requests = new Counter({ name: 'ferry_requests_total', help: 'Inference requests by model, version and outcome', labelNames: ['model', 'version', 'outcome'], registers });
+    this.requestSeconds = new Histogram({ name: 'ferry_request_duration_seconds', help: 'Inference request time inside the server: check, queue and run', labelNames: ['model', 'version'], buckets: LATENCY_BUCKETS, registers });
+    this.queueSeconds = new Histogram({ name: 'ferry_queue_duration_seconds', help: 'Time a request waited in the batcher queue', labelNames: ['model', 'version'], buckets: LATENCY_BUCKETS, registers });
+    this.inferenceSeconds = new Histogram({ name: 'ferry_inference_duration_seconds', help: 'Time of one model run (one batch)', labelNames: ['model', 'version'], buckets: LATENCY_BUCKETS, registers });
+    this.batchSize = new Histogram({ name: 'ferry_batch_size', help: 'Rows per model run', labelNames: ['model', 'version'], buckets: BATCH_BUCKETS, registers });
+  }
+
+  forVersion(model: string, version: number): VersionMetrics {
+    const labels = { model, version: String(version) };
+    const requestSeconds = this.requestSeconds.labels(labels);
+    const queueSeconds = this.queueSeconds.labels(labels);
+    const inferenceSeconds = this.inferenceSeconds.labels(labels);
+    const batchSize = this.batchSize.labels(labels);
+    const byOutcome = new Map<Outcome, Counter.Internal>();
+    const requests = this.requests;
+    // Success is counted from the start, so a dashboard shows 0 rather than nothing for a model never called.
+    byOutcome.set('success', requests.labels({ ...labels, outcome: 'success' }));
+    return {
+      requestDone(outcome, ms) {
+        let counter = byOutcome.get(outcome);
+        if (!counter) byOutcome.set(outcome, (counter = requests.labels({ ...labels, outcome })));
+        counter.inc();
+        requestSeconds.observe(ms / 1000);
+      },
+      queued(ms) {
+        queueSeconds.observe(ms / 1000);
+      },
+      ran(rows, ms) {
+        batchSize.observe(rows);
+        inferenceSeconds.observe(ms / 1000);
+      },
+    };
+  }
+
+  async text(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The program an inference worker runs, as a worker thread or as a child process: it loads the model with the
+ * same ONNX runtime code the main thread uses and answers run requests one at a time.
+ */
+import { parentPort } from 'node:worker_threads';
+import { isFerryError, messageOf } from '../../errors.js';
+import type { ModelRuntime } from '../runtime.js';
+import { loadOnnxModel } from '../onnx/onnx-runtime.js';
+import type { FromWorker, ToWorker } from './messages.js';
+
+function send(message: FromWorker, transfer: ArrayBuffer[] = []): void {
+  if (parentPort) parentPort.postMessage(message, transfer);
+  else process.send!(message);
+}
+
+let runtime: ModelRuntime | undefined;
+
+async function handle(message: ToWorker): Promise<void> {
+  switch (message.type) {
+    case 'load': {
+      try {
+        const loaded = await loadOnnxModel(message.file, message.session);
+        runtime = loaded.runtime;
+        send({
+          type: 'loaded',
+          inputs: [...runtime.inputs],
+          outputs: [...runtime.outputs],
+          labels: [...runtime.labels.entries()].map(([k, v]) => [k, [...v]]),
+          notes: loaded.notes,
+          warnings: loaded.warnings,
+        });
+      } catch (e) {
+        send({ type: 'load-failed', message: messageOf(e) });
+      }
+      return;
+    }
+    case 'run': {
+      try {
+        const outputs = await runtime!.run(message.inputs, message.outputNames);
+        // Outputs are fresh arrays owned by this run: move them to the server instead of copying (threads only).
+        const transfer: ArrayBuffer[] = [];
+        for (const t of outputs) {
+          const d = t.data;
+          if (!Array.isArray(d) && d.byteOffset === 0 && d.byteLength === d.buffer.byteLength) transfer.push(d.buffer as ArrayBuffer);
+        }
+        send({ type: 'result', id: message.id, outputs }, transfer);
+      } catch (e) {
+        send({ type: 'error', id: message.id, code: isFerryError(e) ? e.code : 'INTERNAL', message: messageOf(e) });
+      }
+      return;
+    }
+    case 'release':
+      await runtime?.release();
+      runtime = undefined;
+      send({ type: 'released' });
+      process.exit(0);
+  }
+}
+
+if (parentPort) parentPort.on('message', (m: ToWorker) => void handle(m));
+else {
+  process.on('message', (m: ToWorker) => void handle(m));
+  // The server went away: nothing is left to answer.
+  process.on('disconnect', () => process.exit(0));
+}
