@@ -714,6 +714,51 @@ def make_two_inputs():
 
 
 # ---------------------------------------------------------------------------
+# 8. sequence_pool: variable-length token sequences with their true lengths
+# ---------------------------------------------------------------------------
+
+class SequencePool(nn.Module):
+    """Mean of token embeddings over each row's first `lengths[i]` tokens: padding past the length has no effect,
+    which is what lets the server batch sequences of different lengths by padding them."""
+
+    def __init__(self, vocab=20, emb_dim=4):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab, emb_dim)
+
+    def forward(self, tokens, lengths):
+        positions = torch.arange(tokens.shape[1]).unsqueeze(0)            # [1, L]
+        mask = (positions < lengths.unsqueeze(1)).to(torch.float32)        # [N, L]
+        summed = (self.embedding(tokens) * mask.unsqueeze(2)).sum(dim=1)  # [N, D]
+        return summed / lengths.unsqueeze(1).to(torch.float32)
+
+
+def make_sequence_pool():
+    name = "sequence_pool"
+    reset_model_dir(name)
+    torch_seed()
+    model = SequencePool().eval()  # seeded random weights
+    path = torch_export(
+        model, (torch.zeros(2, 3, dtype=torch.int64), torch.full((2,), 3, dtype=torch.int64)),
+        os.path.join(MODELS_DIR, name, "1", "model.onnx"),
+        ["tokens", "lengths"], ["pooled"],
+        {"tokens": {0: "batch", 1: "sequence"}, "lengths": {0: "batch"}, "pooled": {0: "batch"}},
+    )
+    cases = []
+    # Requests of different sequence lengths, each rectangular (its rows share one length).
+    for tokens in ([[1, 2, 3], [4, 5, 6]], [[7, 8, 9, 10, 11]], [[12]], [[13, 14, 15, 16], [17, 18, 19, 0]]):
+        t = np.array(tokens, dtype=np.int64)
+        lengths = np.full((t.shape[0],), t.shape[1], dtype=np.int64)
+        with torch.no_grad():
+            pooled = model(torch.from_numpy(t), torch.from_numpy(lengths))
+        cases.append({
+            "inputs": [tensor_entry("tokens", t), tensor_entry("lengths", lengths)],
+            "outputs": [tensor_entry("pooled", pooled.numpy())],
+        })
+    write_reference(name, TORCH_LIBRARY, {"rtol": 1e-5, "atol": 1e-6}, cases)
+    return path
+
+
+# ---------------------------------------------------------------------------
 # 7. datatypes: one Identity per KServe V2 datatype
 # ---------------------------------------------------------------------------
 
@@ -786,6 +831,7 @@ def main():
     path, zip_tc = make_text_category()
     produced.append(path)
     produced.append(make_datatypes())
+    produced.append(make_sequence_pool())
     for p in produced:
         print("%-60s %8d bytes" % (os.path.relpath(p, HERE), os.path.getsize(p)))
     print("ZipMap input tensors: breast_cancer=%s text_category=%s" % (zip_bc, zip_tc))

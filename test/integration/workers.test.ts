@@ -1,0 +1,138 @@
+/**
+ * Where inference runs: worker threads and child processes answer as the main thread does; a worker killed in
+ * the middle of a run is replaced, only its request fails (500), and the next one succeeds. Session options and
+ * an unavailable execution provider (CUDA here) fall back to CPU with a warning.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { postJson, request, startTestServer, type TestServer } from '../helpers/server.js';
+import { TempRepository } from '../helpers/repository.js';
+import { asRequestInputs, assertClose, referenceModels, type Reference } from '../helpers/reference.js';
+import { binaryRequest, rawPost } from '../helpers/binary.js';
+import { sample, scrape, waitForMetric } from '../helpers/metrics.js';
+
+const refs = new Map<string, Reference>(referenceModels().map((r) => [r.model, r]));
+
+async function assertParity(url: string, served: string, model: string): Promise<void> {
+  const r = refs.get(model)!;
+  for (const c of r.cases) {
+    const reply = await postJson(`${url}/v2/models/${served}/infer`, { inputs: asRequestInputs(c.inputs) });
+    assert.equal(reply.status, 200, reply.text);
+    for (const want of c.outputs) {
+      assertClose(reply.body.outputs.find((o: { name: string }) => o.name === want.name), want, r.tolerance, `${served} ${want.name}`);
+    }
+  }
+}
+
+/** Child processes of this test process (the server runs in it, so its inference workers are its children). */
+function childPids(): number[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(process.pid)], { encoding: 'utf8' }).split('\n').map((s) => Number(s.trim())).filter((n) => n > 0);
+  } catch {
+    return [];
+  }
+}
+
+/** User + system CPU time of a process, in clock ticks (/proc/PID/stat fields 14 and 15). */
+function cpuTicks(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+}
+
+describe('inference workers', () => {
+  let server: TestServer;
+  const repo = new TempRepository();
+  const logs: string[] = [];
+  before(async () => {
+    repo
+      .copyModel('image_cnn', 'cnn_thread').write('cnn_thread/config.yaml', 'execution: thread\ninstance_group: [{count: 2}]\n')
+      .copyModel('image_cnn', 'cnn_process').write('cnn_process/config.yaml', 'execution: process\n')
+      .copyModel('two_inputs', 'two_inputs_process').write('two_inputs_process/config.yaml', 'execution: process\n')
+      .copyModel('mlp', 'mlp_tuned').write('mlp_tuned/config.yaml', [
+        'execution: main',
+        'session:',
+        '  graph_optimization_level: basic',
+        '  intra_op_num_threads: 1',
+        '  execution_mode: sequential',
+        '  execution_providers: [cuda, cpu]',
+      ].join('\n'));
+    const sink = new Writable({ write(chunk, _enc, done) { logs.push(String(chunk)); done(); } });
+    server = await startTestServer({ modelRepository: repo.root, logger: pino({ level: 'info' }, sink) });
+  });
+  after(async () => {
+    await server.stop();
+    repo.remove();
+  });
+
+  it('worker threads (two instances) and child processes answer as the libraries did', async () => {
+    await assertParity(server.url, 'cnn_thread', 'image_cnn');
+    await assertParity(server.url, 'cnn_process', 'image_cnn');
+    await assertParity(server.url, 'two_inputs_process', 'two_inputs');
+    assert.ok(logs.some((l) => l.includes("model 'cnn_thread' version 1: batches up to 64 rows, on 2 worker threads")), logs.join(''));
+    assert.ok(logs.some((l) => l.includes("model 'cnn_process' version 1: batches up to 64 rows, on 1 worker process")));
+  });
+
+  it('session options apply, and CUDA missing here falls back to CPU with a warning', async () => {
+    await assertParity(server.url, 'mlp_tuned', 'mlp');
+    assert.ok(logs.some((l) => /model 'mlp_tuned' version 1: execution provider 'cuda' is not available here .*falling back to cpu/.test(l)), logs.filter((l) => l.includes('mlp_tuned')).join(''));
+  });
+
+  it('a worker process killed during a run is replaced: only its request fails, with a clear 500, and the next succeeds', async () => {
+    const before = new Set(childPids());
+    const n = 160;
+    const big = binaryRequest({ inputs: [{ name: 'image', datatype: 'FP32', shape: [n, 3, 128, 128], parameters: { binary_data_size: n * 3 * 128 * 128 * 4 } }] }, [Buffer.alloc(n * 3 * 128 * 128 * 4)]);
+    const starts = sample(await scrape(server.url), 'ferry_queue_duration_seconds_count', { model: 'cnn_process' }) ?? 0;
+    const doomed = rawPost(`${server.url}/v2/models/cnn_process/infer`, big.body, big.headers);
+    await waitForMetric(server.url, (t) => (sample(t, 'ferry_queue_duration_seconds_count', { model: 'cnn_process' }) ?? 0) > starts);
+    // The two worker processes are children of this process; find cnn_process's by sending the kill to each that
+    // is busy: only a worker in a run holds CPU, so pick the child with the most CPU time.
+    const workers = childPids();
+    assert.ok(workers.length >= 2, `expected the worker processes among ${workers.join(', ')} (before: ${[...before].join(', ')})`);
+    const busiest = workers.map((pid) => ({ pid, cpu: cpuTicks(pid) })).sort((a, b) => b.cpu - a.cpu)[0]!.pid;
+    process.kill(busiest, 'SIGKILL');
+    const failed = await doomed;
+    assert.equal(failed.status, 500, failed.body.toString());
+    assert.match(failed.body.toString(), /inference worker \(process \d+\) of model 'cnn_process' version 1 was killed by SIGKILL during the run; the worker is being replaced, retry the request/);
+    await assertParity(server.url, 'cnn_process', 'image_cnn');
+    await assertParity(server.url, 'two_inputs_process', 'two_inputs');
+    assert.ok(!childPids().includes(busiest));
+    assert.equal((await request(`${server.url}/v2/health/ready`)).status, 200);
+  });
+});
+
+describe('metrics', () => {
+  it('count requests by outcome, and time queue, inference and batch sizes per model version', async () => {
+    const repo = new TempRepository().copyModel('mlp', 'mlp');
+    const server = await startTestServer({ modelRepository: repo.root });
+    try {
+      const good = { inputs: asRequestInputs(refs.get('mlp')!.cases[0]!.inputs) };
+      const rows = refs.get('mlp')!.cases[0]!.inputs[0]!.shape[0]!;
+      for (let i = 0; i < 3; i++) assert.equal((await postJson(`${server.url}/v2/models/mlp/infer`, good)).status, 200);
+      assert.equal((await postJson(`${server.url}/v2/models/mlp/infer`, { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 2], data: [1, 2] }] })).status, 400);
+      const res = await fetch(`${server.url}/metrics`);
+      assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
+      const text = await res.text();
+      const labels = { model: 'mlp', version: '1' };
+      assert.equal(sample(text, 'ferry_requests_total', { ...labels, outcome: 'success' }), 3);
+      assert.equal(sample(text, 'ferry_requests_total', { ...labels, outcome: 'client_error' }), 1);
+      assert.equal(sample(text, 'ferry_request_duration_seconds_count', labels), 4);
+      assert.equal(sample(text, 'ferry_queue_duration_seconds_count', labels), 3);
+      assert.equal(sample(text, 'ferry_inference_duration_seconds_count', labels), 3);
+      assert.equal(sample(text, 'ferry_batch_size_count', labels), 3, 'one run per request, sent one after another');
+      assert.equal(sample(text, 'ferry_batch_size_sum', labels), 3 * rows);
+      assert.ok((sample(text, 'ferry_inference_duration_seconds_sum', labels) ?? 0) > 0);
+      assert.ok((sample(text, 'process_resident_memory_bytes') ?? 0) > 0, 'process metrics are there too');
+    } finally {
+      await server.stop();
+      repo.remove();
+    }
+  });
+});
