@@ -8,6 +8,7 @@ import { resolveSettings, type ServerSettings } from './config/server-config.js'
 import { DataPlane } from './dataplane/dataplane.js';
 import { createLogger, type Logger } from './observe/logger.js';
 import { Metrics } from './observe/metrics.js';
+import { clusterMetricsSource } from './cluster.js';
 import { GrpcFront } from './protocol/v2-grpc/grpc-front.js';
 import { RestFront } from './protocol/v2-rest/rest-front.js';
 import { ModelRegistry } from './registry/registry.js';
@@ -37,6 +38,8 @@ export interface StartOptions extends Partial<ServerSettings> {
   readonly logger?: Logger;
   /** Loads a model file into a runtime; defaults to ferry's own (ONNX). For embedders adding a runtime. */
   readonly loader?: RuntimeLoader;
+  /** Set in a cluster worker: /metrics then answers for the whole cluster (see cluster.ts). */
+  readonly clusterWorker?: boolean;
 }
 
 /**
@@ -44,7 +47,7 @@ export interface StartOptions extends Partial<ServerSettings> {
  * when loading is done (what Kubernetes probes expect); inference on a model still loading gets 503.
  */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
-  const { logger, loader, ...rest } = options;
+  const { logger, loader, clusterWorker, ...rest } = options;
   const settings = resolveSettings(rest);
   const log = logger ?? createLogger(settings.logLevel);
   const found = await scanRepository(settings.modelRepository, settings.modelName);
@@ -56,7 +59,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     extensions: ['binary_tensor_data'],
     strictReadiness: settings.strictReadiness,
   });
-  const restFront = new RestFront(dataplane, { maxBodyBytes: settings.maxBodyBytes, metrics: () => metrics.text() }, log);
+  const restFront = new RestFront(dataplane, { maxBodyBytes: settings.maxBodyBytes, metrics: clusterWorker ? clusterMetricsSource(metrics.registry) : () => metrics.text() }, log);
   const http = createServer({ keepAliveTimeout: 65_000 }, restFront.handle);
   const httpPort = await listen(http, settings.httpPort, settings.host);
   log.info({ host: settings.host, port: httpPort }, `HTTP (V2 REST) listening on ${settings.host}:${httpPort}`);

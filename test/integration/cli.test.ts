@@ -20,8 +20,8 @@ interface Cli {
   readonly output: () => string;
 }
 
-/** Starts `ferry serve` and waits for its "server is ready" log line. */
-async function startCli(args: string[], env: Record<string, string>): Promise<Cli> {
+/** Starts `ferry serve` and waits for `readyLines` "server is ready" log lines (one per server process). */
+async function startCli(args: string[], env: Record<string, string>, readyLines = 1): Promise<Cli> {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -30,7 +30,7 @@ async function startCli(args: string[], env: Record<string, string>): Promise<Cl
   child.stdout!.on('data', (c) => (out += c));
   child.stderr!.on('data', (c) => (out += c));
   const deadline = Date.now() + 30_000;
-  while (!/server is ready/.test(out)) {
+  while ((out.match(/server is ready/g) ?? []).length < readyLines) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`ferry serve did not become ready:\n${out}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -75,6 +75,24 @@ describe('ferry serve (the command)', () => {
     cli.child.kill('SIGINT');
     const [code] = await once(cli.child, 'exit');
     assert.equal(code, 0);
+  });
+
+  it('--processes 2 runs two server processes on the same ports, aggregates their metrics, and stops them all', async () => {
+    const cli = await startCli([EXAMPLES, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--processes', '2'], {}, 2);
+    assert.match(cli.output(), /started 2 server processes/);
+    const ports = [...cli.output().matchAll(/HTTP \(V2 REST\) listening on 127\.0\.0\.1:(\d+)/g)].map((m) => m[1]);
+    assert.equal(ports.length, 2);
+    assert.equal(ports[0], ports[1], 'both processes share one port');
+    for (let i = 0; i < 6; i++) {
+      const reply = await postJson(`${cli.url}/v2/models/mlp/infer`, body);
+      assert.equal(reply.status, 200, reply.text);
+    }
+    const metrics = await (await fetch(`${cli.url}/metrics`)).text();
+    assert.match(metrics, /ferry_requests_total\{model="mlp",version="1",outcome="success"\} 6/);
+    cli.child.kill('SIGTERM');
+    const [code] = await once(cli.child, 'exit');
+    assert.equal(code, 0, cli.output());
+    assert.match(cli.output(), /all server processes stopped/);
   });
 
   it('refuses a bad flag with a clear message and a non-zero exit', async () => {

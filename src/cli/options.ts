@@ -1,0 +1,26 @@
+/** Flag value parsers shared by the ferry commands: each refuses a bad value with a message that names it. */
+import { InvalidArgumentError } from 'commander';
+import { parseByteSize } from '../config/server-config.js';
+import { messageOf } from '../errors.js';
+
+export function integer(name: string) {
+  return (text: string): number => {
+    const n = Number(text);
+    if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`${name} must be a whole number, got '${text}'`);
+    return n;
+  };
+}
+
+export function byteSize(text: string): number {
+  try {
+    return parseByteSize(text);
+  } catch (e) {
+    throw new InvalidArgumentError(messageOf(e));
+  }
+}
+
+export function flag(text: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(text)) return true;
+  if (/^(0|false|no|off)$/i.test(text)) return false;
+  throw new InvalidArgumentError(`expected true or false, got '${text}'`);
+}

@@ -1,0 +1,83 @@
+/** `ferry serve`: flags (each also a FERRY_* variable) -> startServer, or a cluster of them; signals -> graceful stop. */
+import cluster from 'node:cluster';
+import { Option, type Command } from 'commander';
+import { LOG_LEVELS, type LogLevel } from '../config/server-config.js';
+import { messageOf } from '../errors.js';
+import { createLogger } from '../observe/logger.js';
+import { onPrimaryStop, runPrimary } from '../cluster.js';
+import { startServer, type RunningServer } from '../server.js';
+import { byteSize, flag, integer } from './options.js';
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('serve a model repository (NAME/VERSION/model.onnx) or a single .onnx file')
+    .argument('[model-repository]', 'model repository folder or .onnx file (env FERRY_MODEL_REPOSITORY)')
+    .addOption(new Option('--model-name <name>', 'model name when serving a single .onnx file (default: file name)').env('FERRY_MODEL_NAME'))
+    .addOption(new Option('--host <host>', 'address to listen on').env('FERRY_HOST').default('0.0.0.0'))
+    .addOption(new Option('--http-port <port>', 'HTTP (V2 REST) port; 0 picks a free one').env('FERRY_HTTP_PORT').default(8080).argParser(integer('http port')))
+    .addOption(new Option('--grpc-port <port>', 'gRPC port; 0 picks a free one').env('FERRY_GRPC_PORT').default(8081).argParser(integer('grpc port')))
+    .addOption(new Option('--max-body-size <size>', 'largest request body (e.g. 64mb); larger gets 413').env('FERRY_MAX_BODY_SIZE').default(64 * 1024 * 1024, '64mb').argParser(byteSize))
+    .addOption(new Option('--strict-readiness [bool]', 'ready only when every model is ready').env('FERRY_STRICT_READINESS').default(false).argParser(flag))
+    .addOption(new Option('--shutdown-timeout <ms>', 'how long a graceful stop waits for requests in flight').env('FERRY_SHUTDOWN_TIMEOUT').default(30_000).argParser(integer('shutdown timeout')))
+    .addOption(new Option('--processes <n>', 'server processes sharing the ports (node:cluster)').env('FERRY_PROCESSES').default(1).argParser(integer('processes')))
+    .addOption(new Option('--log-level <level>', 'log level').env('FERRY_LOG_LEVEL').default('info').choices(LOG_LEVELS))
+    .action(async (repository: string | undefined, opts: Record<string, unknown>) => {
+      const modelRepository = repository ?? process.env.FERRY_MODEL_REPOSITORY;
+      if (!modelRepository) {
+        return program.error('ferry serve: give a model repository folder or .onnx file (or set FERRY_MODEL_REPOSITORY)');
+      }
+      const processes = opts.processes as number;
+      if (processes < 1) return program.error('ferry serve: --processes must be at least 1');
+      if (processes > 1 && cluster.isPrimary) {
+        runPrimary(processes, createLogger(opts.logLevel as LogLevel));
+        return;
+      }
+      let server: RunningServer;
+      try {
+        server = await startServer({
+          modelRepository,
+          modelName: opts.modelName as string | undefined,
+          host: opts.host as string,
+          httpPort: opts.httpPort as number,
+          grpcPort: opts.grpcPort as number,
+          maxBodyBytes: opts.maxBodySize as number,
+          strictReadiness: opts.strictReadiness as boolean,
+          shutdownTimeoutMs: opts.shutdownTimeout as number,
+          logLevel: opts.logLevel as LogLevel,
+          clusterWorker: cluster.isWorker,
+        });
+      } catch (e) {
+        process.stderr.write(`ferry serve: ${messageOf(e)}\n`);
+        process.exit(2);
+      }
+      stopOnSignals(server);
+    });
+}
+
+/** First signal: graceful stop, then exit 0. A second: exit at once. */
+function stopOnSignals(server: RunningServer): void {
+  let signals = 0;
+  const onSignal = (signal: string): void => {
+    if (++signals > 1) {
+      server.log.warn(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    server.log.info(`${signal} received`);
+    server.stop().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        server.log.error(`stop failed: ${messageOf(e)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  if (cluster.isWorker) {
+    // The primary stops its workers (a terminal's Ctrl-C reaches the whole process group: the primary handles it).
+    process.on('SIGINT', () => {});
+    onPrimaryStop(() => onSignal('stop from the primary'));
+  } else {
+    process.on('SIGINT', () => onSignal('SIGINT'));
+  }
+}
