@@ -151,6 +151,7 @@ export class DynamicBatcher {
       const batch = this.take();
       if (batch.length > 0) this.run(batch);
     }
+    if (this.queue.length === 0) this.disarmDeadline();
     this.checkIdle();
   }
 
@@ -235,13 +236,20 @@ export class DynamicBatcher {
   private armDeadline(at: number): void {
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     this.deadlineAt = at;
+    // Disarmed as soon as the queue empties, so a deadline far ahead (gRPC clients often set one on every call)
+    // never holds a stopping process open.
     this.deadlineTimer = setTimeout(() => this.sweepDeadlines(), Math.max(0, at - performance.now()));
+  }
+
+  private disarmDeadline(): void {
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+    this.deadlineAt = Infinity;
   }
 
   /** Drops every expired request from the queue and re-arms for the next deadline. */
   private sweepDeadlines(): void {
-    this.deadlineTimer = undefined;
-    this.deadlineAt = Infinity;
+    this.disarmDeadline();
     const now = performance.now();
     let next = Infinity;
     this.queue = this.queue.filter((p) => {
@@ -259,7 +267,7 @@ export class DynamicBatcher {
 
   private checkIdle(): void {
     if (this.idle && this.queue.length === 0 && this.inFlight === 0) {
-      if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+      this.disarmDeadline();
       const idle = this.idle;
       this.idle = undefined;
       idle();
