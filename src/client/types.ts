@@ -5,25 +5,10 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 
-/** A model input or output as model metadata declares it; -1 marks a dimension of any size. */
-export interface TensorMetadata {
-  readonly name: string;
-  readonly datatype: string;
-  readonly shape: readonly number[];
-}
-
-export interface ModelMetadata {
-  readonly name: string;
-  readonly versions: readonly string[];
-  readonly platform: string;
-  readonly inputs: readonly TensorMetadata[];
-  readonly outputs: readonly TensorMetadata[];
-}
-
-export interface RequestedOutput {
-  readonly name: string;
-  readonly parameters?: Readonly<Record<string, unknown>>;
-}
+// The metadata and output-selection shapes are the protocol's, the same the server's data plane answers with: one
+// definition (type-only, so the client carries no server code).
+export type { ModelMetadata, RequestedOutput, TensorMetadata } from '../dataplane/types.js';
+import type { RequestedOutput } from '../dataplane/types.js';
 
 /** One inference request, before it is put on a wire. */
 export interface InferRequest {
