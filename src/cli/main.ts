@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { SERVER_VERSION } from '../server.js';
 import { registerBench } from './bench-command.js';
 import { registerServe } from './serve-command.js';
+import { registerBatch } from './batch-command.js';
 
 const program = new Command('ferry')
   .description('Serve ONNX models over the KServe V2 / Open Inference Protocol')
@@ -11,5 +12,6 @@ const program = new Command('ferry')
 
 registerServe(program);
 registerBench(program);
+registerBatch(program);
 
 await program.parseAsync(process.argv);

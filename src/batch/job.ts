@@ -1,0 +1,146 @@
+/**
+ * A batch scoring job: read -> score -> write, in batches, with bounded memory, committing progress so a job
+ * killed at any moment resumes exactly once. Reading the next batch overlaps scoring and writing the current one.
+ */
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { openReader, type SourceFormat } from './readers/index.js';
+import { openWriter, openRejectsWriter, type OutputFormat } from './writers/index.js';
+import { mapColumns } from './column-mapping.js';
+import { readCheckpoint, removeCheckpoint, sameJob, writeCheckpoint, type Checkpoint, type JobCounts } from './checkpoint.js';
+import type { Scorer } from './scorer.js';
+import type { RowBatch, SourcePosition } from './types.js';
+
+export interface BatchJobOptions {
+  readonly input: string;
+  readonly inputFormat: SourceFormat;
+  readonly output: string;
+  readonly outputFormat: OutputFormat;
+  readonly batchSize: number;
+  readonly idColumn?: string;
+  readonly map?: Readonly<Record<string, readonly string[]>>;
+  readonly delimiter?: string;
+  /** Rejected rows go here (JSON Lines). */
+  readonly rejects: string;
+  /** The job fails once more rows than this are rejected; undefined = no limit. */
+  readonly maxRejects?: number;
+  readonly shard?: { readonly index: number; readonly count: number };
+  readonly checkpoint: string;
+  /** Commit (fsync outputs, write the checkpoint) at most this often. */
+  readonly commitEveryMs: number;
+}
+
+export interface JobProgress {
+  readonly counts: JobCounts;
+  /** Bytes of the input read so far, and its size: the fraction done. */
+  readonly inputBytes: number;
+  readonly inputSize: number;
+  readonly elapsedMs: number;
+}
+
+export interface JobSummary extends JobCounts {
+  readonly model: string;
+  readonly modelVersion: string;
+  readonly input: string;
+  readonly output: string;
+  readonly rejectsFile: string;
+  /** Rows consumed by this run (a resumed run counts only what it did). */
+  readonly rowsThisRun: number;
+  readonly seconds: number;
+  readonly rowsPerSecond: number;
+  readonly resumedFrom: number | undefined;
+}
+
+export class TooManyRejects extends Error {}
+
+export async function runBatchJob(scorer: Scorer, o: BatchJobOptions, onProgress?: (p: JobProgress) => void): Promise<JobSummary> {
+  const started = performance.now();
+  const inputInfo = await stat(o.input);
+  const job = {
+    input: resolve(o.input), inputSize: inputInfo.size, inputModified: inputInfo.mtimeMs,
+    output: resolve(o.output), outputFormat: o.outputFormat, model: scorer.model, modelVersion: scorer.version,
+    shard: o.shard ?? null, idColumn: o.idColumn ?? null, map: o.map ?? null,
+  };
+  let checkpoint = await readCheckpoint(o.checkpoint);
+  if (checkpoint && !sameJob(checkpoint.job, job)) {
+    throw new Error(`${o.checkpoint} belongs to another job (different input, output, model or options); remove it to start this one over`);
+  }
+  const counts: JobCounts = checkpoint ? { ...checkpoint.counts } : { consumed: 0, scored: 0, rejected: 0 };
+  const resumedFrom = checkpoint?.position.rowNumber;
+  const writerOptions = { model: scorer.model, modelVersion: scorer.version, outputs: scorer.outputs };
+  const writer = await openWriter(o.output, o.outputFormat, { ...writerOptions, ...(checkpoint ? { resume: checkpoint.writer } : {}) });
+  const rejects = await openRejectsWriter(o.rejects, checkpoint ? { resume: checkpoint.rejects } : {});
+  const consumedBefore = counts.consumed;
+
+  const commit = async (position: SourcePosition, finished: boolean): Promise<void> => {
+    const [w, r] = await Promise.all([writer.commit(), rejects.commit()]);
+    checkpoint = { version: 1, job, position, writer: w, rejects: r, counts: { ...counts }, finished };
+    await writeCheckpoint(o.checkpoint, checkpoint);
+  };
+
+  if (!checkpoint?.finished) {
+    const reader = await openReader(o.input, o.inputFormat, {
+      batchSize: o.batchSize,
+      mapColumns: (header) => mapColumns(header, scorer.inputs, { map: o.map ?? {}, ...(o.idColumn ? { idColumn: o.idColumn } : {}), arrayColumns: o.inputFormat === 'jsonl' }),
+      ...(o.shard ? { shard: o.shard } : {}),
+      ...(checkpoint ? { startAt: checkpoint.position } : {}),
+      ...(o.delimiter ? { delimiter: o.delimiter } : {}),
+    });
+    let position: SourcePosition = checkpoint?.position ?? { byteOffset: 0, rowNumber: 0 };
+    let lastCommit = performance.now();
+    try {
+      let scoring: { batch: RowBatch; outputs: ReturnType<Scorer['score']> } | undefined;
+      const finish = async (): Promise<void> => {
+        if (!scoring) return;
+        const { batch, outputs } = scoring;
+        scoring = undefined;
+        if (batch.ids.length > 0) await writer.write({ ids: batch.ids, rowNumbers: batch.rowNumbers, outputs: await outputs });
+        counts.scored += batch.ids.length;
+        counts.consumed += batch.consumed;
+        position = batch.next;
+        onProgress?.({ counts, inputBytes: position.byteOffset, inputSize: inputInfo.size, elapsedMs: performance.now() - started });
+        if (performance.now() - lastCommit >= o.commitEveryMs) {
+          await commit(position, false);
+          lastCommit = performance.now();
+        }
+      };
+      for await (const batch of reader.batches()) {
+        await finish();
+        await rejects.write(batch.rejects);
+        counts.rejected += batch.rejects.length;
+        if (o.maxRejects !== undefined && counts.rejected > o.maxRejects) {
+          // The rejects are flushed for the user to read, but not committed: a rerun (after raising the limit or
+          // fixing the data) reads this stretch again and must not list its rejects twice.
+          await rejects.commit();
+          throw new TooManyRejects(`${counts.rejected} rows rejected, more than --max-rejects ${o.maxRejects}; see ${o.rejects} (the last: row ${batch.rejects.at(-1)!.row}: ${batch.rejects.at(-1)!.reason})`);
+        }
+        // Scoring starts now; the next batch is read while it runs.
+        scoring = { batch, outputs: batch.ids.length > 0 ? scorer.score(batch.inputs) : Promise.resolve([]) };
+        scoring.outputs.catch(() => {}); // awaited in finish(); this only keeps an early failure from going unhandled
+      }
+      await finish();
+      await commit(position, true);
+    } finally {
+      await reader.close();
+    }
+  }
+  await writer.close();
+  await rejects.close();
+  await removeCheckpoint(o.checkpoint);
+  const seconds = (performance.now() - started) / 1000;
+  const rowsThisRun = counts.consumed - consumedBefore;
+  return {
+    ...counts,
+    model: scorer.model,
+    modelVersion: scorer.version,
+    input: o.input,
+    output: o.output,
+    rejectsFile: o.rejects,
+    rowsThisRun,
+    seconds,
+    rowsPerSecond: rowsThisRun / Math.max(seconds, 1e-9),
+    resumedFrom,
+  };
+}
+
+export type { Checkpoint };

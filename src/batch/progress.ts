@@ -1,0 +1,54 @@
+/** The progress line of `ferry batch` (rows done, rows/s, ETA, a bar) and its final summary. */
+import type { JobProgress, JobSummary } from './job.js';
+
+const WIDTH = 24;
+
+function duration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '--:--';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
+}
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+
+export function progressLine(p: JobProgress, startBytes: number, startRows: number): string {
+  const fraction = p.inputSize > 0 ? Math.min(1, p.inputBytes / p.inputSize) : 0;
+  const seconds = p.elapsedMs / 1000;
+  const rate = (p.counts.consumed - startRows) / Math.max(seconds, 1e-3);
+  const bytesRate = (p.inputBytes - startBytes) / Math.max(seconds, 1e-3);
+  const eta = bytesRate > 0 ? (p.inputSize - p.inputBytes) / bytesRate : Infinity;
+  const filled = Math.round(fraction * WIDTH);
+  return `[${'#'.repeat(filled)}${'.'.repeat(WIDTH - filled)}] ${(fraction * 100).toFixed(1)}%  ${int(p.counts.consumed)} rows  ${int(rate)} rows/s  ETA ${duration(eta)}  rejected ${int(p.counts.rejected)}`;
+}
+
+/** Writes progress to stderr at most every `everyMs`: one rewritten line on a terminal, nothing otherwise. */
+export function progressPrinter(everyMs = 250): { update: (p: JobProgress) => void; done: () => void } {
+  const tty = process.stderr.isTTY;
+  let last = 0;
+  let start: { bytes: number; rows: number } | undefined;
+  let shown = false;
+  return {
+    update(p) {
+      start ??= { bytes: p.inputBytes, rows: p.counts.consumed };
+      if (!tty || p.elapsedMs - last < everyMs) return;
+      last = p.elapsedMs;
+      shown = true;
+      process.stderr.write(`\r${progressLine(p, start.bytes, start.rows)}\x1b[K`);
+    },
+    done() {
+      if (shown) process.stderr.write('\n');
+    },
+  };
+}
+
+export function summaryText(s: JobSummary): string {
+  const lines = [
+    `scored ${int(s.scored)} rows with model '${s.model}' version ${s.modelVersion} into ${s.output}`,
+    `rows in ${int(s.consumed)}, scored ${int(s.scored)}, rejected ${int(s.rejected)}${s.rejected > 0 ? ` (see ${s.rejectsFile})` : ''}`,
+    `${s.seconds.toFixed(1)} s, ${int(s.rowsPerSecond)} rows/s${s.resumedFrom !== undefined ? ` (resumed at row ${int(s.resumedFrom)})` : ''}`,
+  ];
+  return lines.join('\n');
+}

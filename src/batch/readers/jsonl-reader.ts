@@ -1,0 +1,296 @@
+/**
+ * The JSON Lines reader: one JSON object per line. The "header" is the key order of the file's first object;
+ * each row's values are then looked up by name, so later objects may order their keys as they like. A value may
+ * be an array (nested arrays are flattened): it then fills as many elements of its input as it holds, so
+ * {"features": [30 numbers]} feeds an input of row shape [30] through a mapping with that one column.
+ * Positions are byte offsets of line starts, as for CSV.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { invalid, messageOf } from '../../errors.js';
+import { integerReason, parseBool, parseNumberText, quote } from '../csv/index.js';
+import type { Reader, ReaderOptions, RowBatch, SourcePosition } from '../types.js';
+import { checkChunking, FileWindow } from './file-window.js';
+import { checkReaderOptions, checkStart, planInputs, RowStore, toTensors, type InputLayout, type InputPlan } from './input-plan.js';
+
+export interface JsonlReaderOptions extends ReaderOptions {
+  /** Bytes per read (default 1 MiB). */
+  readonly chunkSize?: number;
+  /** A line longer than this is an error (default 64 MiB). */
+  readonly maxRowBytes?: number;
+}
+
+const LF = 10;
+
+export async function openJsonlReader(path: string, options: JsonlReaderOptions): Promise<Reader> {
+  const shard = checkReaderOptions(options);
+  const { chunkSize, maxRowBytes } = checkChunking(options.chunkSize, options.maxRowBytes);
+  const file = await open(path, 'r');
+  try {
+    const { header, dataStart } = await readHeader(file, path, chunkSize, maxRowBytes);
+    const plan = planInputs(header, options, false);
+    const size = (await file.stat()).size;
+    const start = options.startAt ?? { byteOffset: dataStart, rowNumber: 0 };
+    checkStart(path, start, dataStart, size);
+    return new JsonlReader(file, path, plan, shard, start, options.batchSize, chunkSize, maxRowBytes);
+  } catch (e) {
+    await file.close();
+    throw e;
+  }
+}
+
+/** The keys of the first object; the rows start at the file's start (past a byte order mark): it is a row too. */
+async function readHeader(file: FileHandle, path: string, chunkSize: number, maxRowBytes: number): Promise<{ header: string[]; dataStart: number }> {
+  const window = new FileWindow(file, path, 0, chunkSize, maxRowBytes);
+  await window.more();
+  while (window.end < 3 && !window.eof) await window.more();
+  const dataStart = window.end >= 3 && window.buf[0] === 0xef && window.buf[1] === 0xbb && window.buf[2] === 0xbf ? 3 : 0;
+  window.start = dataStart;
+  for (;;) {
+    const lf = window.buf.indexOf(LF, window.start);
+    const lineEnd = lf >= 0 && lf < window.end ? lf : window.eof ? window.end : -1;
+    if (lineEnd < 0) {
+      await window.more();
+      continue;
+    }
+    const line = window.buf.toString('utf8', window.start, lineEnd);
+    if (line.trim() !== '') {
+      let first: unknown;
+      try {
+        first = JSON.parse(line);
+      } catch (e) {
+        throw invalid(`${path}: the first line is not JSON (${messageOf(e)}), so the columns are unknown`);
+      }
+      if (!isObject(first)) throw invalid(`${path}: the first line is not a JSON object, so the columns are unknown`);
+      return { header: Object.keys(first), dataStart };
+    }
+    if (lineEnd >= window.end) throw invalid(`${path} is empty: JSON Lines needs at least one object`);
+    window.start = lineEnd + 1;
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+class JsonlReader implements Reader {
+  readonly header: readonly string[];
+  private closed = false;
+  private started = false;
+
+  constructor(
+    private readonly file: FileHandle,
+    private readonly path: string,
+    private readonly plan: InputPlan,
+    private readonly shard: { index: number; count: number },
+    private readonly start: SourcePosition,
+    private readonly batchSize: number,
+    private readonly chunkSize: number,
+    private readonly maxRowBytes: number,
+  ) {
+    this.header = plan.header;
+  }
+
+  batches(): AsyncIterable<RowBatch> {
+    if (this.started) throw invalid('a reader yields its batches once');
+    this.started = true;
+    return this.read();
+  }
+
+  private async *read(): AsyncGenerator<RowBatch> {
+    const { plan, batchSize } = this;
+    const { index, count } = this.shard;
+    const window = new FileWindow(this.file, this.path, this.start.byteOffset, this.chunkSize, this.maxRowBytes);
+    const store = new RowStore(batchSize, plan.width);
+    const rows = new RowParser(plan, store);
+    let nextRow = this.start.rowNumber;
+    let consumed = 0;
+    let taken = 0;
+    const flush = (): RowBatch => {
+      const batch: RowBatch = {
+        rowNumbers: store.rowNumbers,
+        ids: store.ids,
+        inputs: toTensors(plan, store),
+        rejects: store.rejects,
+        next: { byteOffset: window.offsetOf(window.start), rowNumber: nextRow },
+        consumed,
+      };
+      store.reset();
+      consumed = 0;
+      taken = 0;
+      return batch;
+    };
+    while (!this.closed) {
+      const { buf, end } = window;
+      const lf = window.start < end ? buf.indexOf(LF, window.start) : -1;
+      let lineEnd = lf >= 0 && lf < end ? lf : -1;
+      if (lineEnd < 0) {
+        if (!window.eof) {
+          await window.more();
+          continue;
+        }
+        if (window.start >= end) break;
+        lineEnd = end; // the last line, without a line feed
+      }
+      const lineStart = window.start;
+      window.start = lineEnd < end ? lineEnd + 1 : end;
+      if (isBlank(buf, lineStart, lineEnd)) continue; // not a row
+      const row = nextRow++;
+      consumed++;
+      if (count === 1 || row % count === index) {
+        taken++;
+        rows.parse(buf.toString('utf8', lineStart, lineEnd), row);
+      }
+      if (taken >= batchSize) yield flush();
+    }
+    if (consumed > 0 && !this.closed) yield flush();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.file.close();
+  }
+}
+
+function isBlank(b: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = b[i];
+    if (c !== 32 && c !== 9 && c !== 13) return false;
+  }
+  return true;
+}
+
+/** One line to one good row (into the store) or one reject. */
+class RowParser {
+  private readonly rowTexts: string[];
+
+  constructor(
+    private readonly plan: InputPlan,
+    private readonly store: RowStore,
+  ) {
+    this.rowTexts = new Array<string>(plan.textWidth).fill('');
+  }
+
+  parse(line: string, row: number): void {
+    const { plan, store } = this;
+    let object: unknown;
+    try {
+      object = JSON.parse(line);
+    } catch (e) {
+      store.rejects.push({ row, reason: `not valid JSON (${messageOf(e)})` });
+      return;
+    }
+    if (!isObject(object)) {
+      store.rejects.push({ row, reason: `not a JSON object but ${Array.isArray(object) ? 'an array' : quote(JSON.stringify(object))}` });
+      return;
+    }
+    let id: string | undefined;
+    let reason: string | undefined;
+    if (plan.idColumn !== undefined) {
+      const name = plan.header[plan.idColumn] as string;
+      const v = object[name];
+      if (typeof v === 'string' && v !== '') id = v;
+      else if (typeof v === 'number' || typeof v === 'bigint') id = String(v);
+      else reason = v === undefined || v === null || v === '' ? `column '${name}' (the id) is missing` : `column '${name}' (the id) is not a string or a number`;
+    }
+    const rowBase = store.rows * plan.width;
+    for (let k = 0; k < plan.inputs.length && reason === undefined; k++) {
+      reason = this.fill(plan.inputs[k] as InputLayout, object, rowBase);
+    }
+    if (reason !== undefined) {
+      store.rejects.push(id === undefined ? { row, reason } : { row, id, reason });
+      return;
+    }
+    for (const t of this.rowTexts) store.texts.push(t);
+    store.ids.push(id ?? String(row));
+    store.rowNumbers.push(row);
+    store.rows++;
+  }
+
+  /** Fills one input's elements of this row; returns why it cannot, if it cannot. */
+  private fill(input: InputLayout, object: Record<string, unknown>, rowBase: number): string | undefined {
+    const { mapping, elements } = input;
+    if (mapping.columns.length === 1 && !input.text && input.info.kind === 'float') {
+      // The common case, {"features": [30 numbers]}: straight into the row, no copy of the values.
+      const v = object[this.plan.header[mapping.columns[0] as number] as string];
+      if (Array.isArray(v) && v.length === elements && this.numbersInto(v, rowBase + input.offset)) return undefined;
+    }
+    const values: unknown[] = [];
+    for (const c of mapping.columns) {
+      const name = this.plan.header[c] as string;
+      const v = object[name];
+      if (v === undefined) return `column '${name}' is missing`;
+      if (Array.isArray(v)) flatten(v, values);
+      else values.push(v);
+      if (values.length > elements) break;
+    }
+    if (values.length !== elements) {
+      const names = mapping.columns.map((c) => `'${this.plan.header[c]}'`).join(', ');
+      return `input '${mapping.input}' takes ${elements} value${elements === 1 ? '' : 's'} a row, column${mapping.columns.length === 1 ? '' : 's'} ${names} hold${mapping.columns.length === 1 ? 's' : ''} ${values.length > elements ? 'more' : values.length}`;
+    }
+    const name = mapping.columns.length === 1 ? (this.plan.header[mapping.columns[0] as number] as string) : undefined;
+    for (let j = 0; j < elements; j++) {
+      const v = values[j];
+      const where = name ?? (this.plan.header[mapping.columns[j] as number] as string);
+      const column = name !== undefined && elements > 1 ? `${where}[${j}]` : where;
+      if (input.text) {
+        if (typeof v === 'string') this.rowTexts[input.offset + j] = v;
+        else if (typeof v === 'number' || typeof v === 'boolean') this.rowTexts[input.offset + j] = String(v);
+        else return `column '${column}': ${shown(v)} is not a string`;
+        continue;
+      }
+      const x = this.number(input, column, v);
+      if (typeof x === 'string') return x;
+      this.store.numbers[rowBase + input.offset + j] = x;
+    }
+    return undefined;
+  }
+
+  /** Copies an array that holds only numbers into the numeric row; false (having written some) if it does not. */
+  private numbersInto(values: readonly unknown[], at: number): boolean {
+    const numbers = this.store.numbers;
+    for (let j = 0; j < values.length; j++) {
+      const v = values[j];
+      if (typeof v !== 'number') return false;
+      numbers[at + j] = v;
+    }
+    return true;
+  }
+
+  /** The value as a number for this input, or why it is not one. */
+  private number(input: InputLayout, column: string, v: unknown): number | string {
+    const { info } = input;
+    if (v === null) return `column '${column}' is null`;
+    if (info.kind === 'bool') {
+      if (typeof v === 'boolean') return v ? 1 : 0;
+      if (v === 0 || v === 1) return v;
+      const b = typeof v === 'string' ? parseBool(v) : undefined;
+      return b ?? `column '${column}': ${shown(v)} is not a boolean (true, false, 1 or 0)`;
+    }
+    let x: number | undefined;
+    if (typeof v === 'number') x = v;
+    else if (typeof v === 'string') {
+      if (v.trim() === '') return `column '${column}' is empty`;
+      x = parseNumberText(v); // "NaN", "Infinity" and numbers written as strings
+    }
+    if (x === undefined) return `column '${column}': ${shown(v)} is not a number`;
+    if (info.kind === 'int' || info.kind === 'bigint') {
+      return integerReason(column, typeof v === 'string' ? v : String(v), x, info.min as number, info.max as number) ?? x;
+    }
+    return x;
+  }
+}
+
+function flatten(values: readonly unknown[], out: unknown[]): void {
+  for (const v of values) {
+    if (Array.isArray(v)) flatten(v, out);
+    else out.push(v);
+  }
+}
+
+/** A JSON value as it appears in a reason: strings quoted, anything else as JSON, cut short when long. */
+function shown(v: unknown): string {
+  if (typeof v === 'string') return quote(v);
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 40 ? `${s.slice(0, 40)}...` : s;
+}

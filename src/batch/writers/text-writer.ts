@@ -1,0 +1,57 @@
+/**
+ * What the JSON Lines and CSV writers share: the layout check, the resumable file, and building the text of many
+ * rows at once. Each format supplies how one stretch of rows is spelled.
+ */
+import type { ScoredBatch, Writer, WriterOptions, WriterState } from '../types.js';
+import { checkBatch, makeLayout, type Layout } from './layout.js';
+import { ResumableTextFile } from './resumable-file.js';
+import { Serial } from './serial.js';
+import { cellFormatter, type CellFormatter, type Flavor } from './text-cells.js';
+
+/** Rows turned into one string at a time: bounds the memory a very large batch takes while it is formatted. */
+const ROWS_PER_STRING = 4096;
+
+export interface TextFormat {
+  /** The state's format tag, e.g. 'jsonl'. */
+  readonly name: string;
+  readonly flavor: Flavor;
+  /** Text written once at the top of a new file (CSV's header line). */
+  header?(layout: Layout): string;
+  /** Returns a function that spells rows [start, end) of a batch: ids and one cell formatter per output. */
+  rowsFormatter(layout: Layout, options: WriterOptions): (ids: readonly string[], cells: readonly CellFormatter[], start: number, end: number) => string;
+}
+
+export async function openTextWriter(path: string, format: TextFormat, options: WriterOptions): Promise<Writer> {
+  const layout = makeLayout(options);
+  const spell = format.rowsFormatter(layout, options);
+  const file = await ResumableTextFile.open(path, format.name, options.resume);
+  if (format.header !== undefined && file.isEmpty) await file.append(format.header(layout), 0);
+  const serial = new Serial(`${format.name} writer for ${path}`);
+
+  return {
+    write(batch: ScoredBatch): Promise<void> {
+      // Checked before anything is queued: a bad batch is refused and leaves the writer usable.
+      let cells: CellFormatter[];
+      try {
+        cells = checkBatch(layout, batch).map((out) => cellFormatter(out, format.flavor));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return serial.run(async () => {
+        const n = batch.ids.length;
+        for (let start = 0; start < n; start += ROWS_PER_STRING) {
+          const end = Math.min(n, start + ROWS_PER_STRING);
+          await file.append(spell(batch.ids, cells, start, end), end - start);
+        }
+      });
+    },
+    commit(): Promise<WriterState> {
+      return serial.run(() => file.commit());
+    },
+    close(): Promise<void> {
+      return serial.close(async () => {
+        await file.close();
+      });
+    },
+  };
+}

@@ -1,0 +1,76 @@
+/** `ferry batch`: flags -> a scorer and a job; progress on stderr, summary on stdout (JSON with --json). */
+import { Option, type Command } from 'commander';
+import { messageOf } from '../errors.js';
+import { openScorer } from '../batch/scorer.js';
+import { runBatchJob, TooManyRejects } from '../batch/job.js';
+import { parseMapFlags } from '../batch/column-mapping.js';
+import { formatFromPath, type SourceFormat } from '../batch/readers/index.js';
+import { outputFormatFromPath, type OutputFormat } from '../batch/writers/index.js';
+import { progressPrinter, summaryText } from '../batch/progress.js';
+import { integer } from './options.js';
+
+function shard(text: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || count < 1 || index >= count) throw new Error(`--shard takes I/N with 0 <= I < N (e.g. 0/4), got '${text}'`);
+  return { index, count };
+}
+
+export function registerBatch(program: Command): void {
+  program
+    .command('batch')
+    .description('score a file with a model (in-process, or through a running V2 server) and store the results')
+    .argument('<model>', 'a model name (with --models DIR), an .onnx file, or a server URL http://HOST:PORT/v2/models/NAME')
+    .requiredOption('--input <file>', 'rows to score: .csv, .tsv or .jsonl')
+    .requiredOption('--output <file>', 'where results go: .jsonl, .csv or .parquet')
+    .addOption(new Option('--models <dir>', 'model repository, when MODEL is a name').env('FERRY_MODEL_REPOSITORY'))
+    .option('--model-version <v>', 'model version (default: the latest served)')
+    .option('--format <format>', 'output format, when the extension does not say (jsonl, csv, parquet)')
+    .option('--input-format <format>', 'input format, when the extension does not say (csv, jsonl)')
+    .option('--delimiter <char>', 'CSV field delimiter (default , and tab for .tsv)')
+    .option('--id-column <name>', 'column carried to the output as the row key (default: the row number)')
+    .option('--map <input=columns>', 'columns feeding a model input, e.g. features=a,b,c (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .addOption(new Option('--batch-size <rows>', 'rows per batch').default(4096).argParser(integer('batch size')))
+    .option('--rejects <file>', 'rejected rows with reasons (default: OUTPUT.rejects.jsonl)')
+    .addOption(new Option('--max-rejects <n>', 'fail the job once more rows than this are rejected').argParser(integer('max rejects')))
+    .option('--shard <i/n>', 'score only rows with row number % n == i (for n parallel workers)')
+    .option('--checkpoint <file>', 'progress file for resuming (default: OUTPUT.checkpoint.json)')
+    .option('--json', 'print the summary as JSON')
+    .action(async (model: string, opts: Record<string, unknown>) => {
+      let scorer;
+      try {
+        const output = opts.output as string;
+        const outputFormat = ((opts.format as string | undefined) ?? outputFormatFromPath(output)) as OutputFormat;
+        const fromPath = opts.inputFormat ? { format: opts.inputFormat as SourceFormat } : formatFromPath(opts.input as string);
+        scorer = await openScorer({
+          model,
+          ...(opts.models ? { modelsDir: opts.models as string } : {}),
+          ...(opts.modelVersion ? { version: opts.modelVersion as string } : {}),
+        });
+        const progress = progressPrinter();
+        const summary = await runBatchJob(scorer, {
+          input: opts.input as string,
+          inputFormat: fromPath.format,
+          output,
+          outputFormat,
+          batchSize: opts.batchSize as number,
+          ...(opts.idColumn ? { idColumn: opts.idColumn as string } : {}),
+          map: parseMapFlags(opts.map as string[]),
+          ...(opts.delimiter ? { delimiter: opts.delimiter as string } : fromPath.delimiter ? { delimiter: fromPath.delimiter } : {}),
+          rejects: (opts.rejects as string | undefined) ?? `${output}.rejects.jsonl`,
+          ...(opts.maxRejects !== undefined ? { maxRejects: opts.maxRejects as number } : {}),
+          ...(opts.shard ? { shard: shard(opts.shard as string) } : {}),
+          checkpoint: (opts.checkpoint as string | undefined) ?? `${output}.checkpoint.json`,
+          commitEveryMs: 5000,
+        }, progress.update);
+        progress.done();
+        process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : `${summaryText(summary)}\n`);
+      } catch (e) {
+        process.stderr.write(`\nferry batch: ${messageOf(e)}\n`);
+        process.exitCode = e instanceof TooManyRejects ? 3 : 2;
+      } finally {
+        await scorer?.close();
+      }
+    });
+}
