@@ -29,7 +29,7 @@ export interface InputMapping {
   readonly datatype: Datatype;
   /** Column indices (in the source's header order), in the order they fill the input's row. */
   readonly columns: readonly number[];
-  /** The input's shape past the batch dimension, e.g. [30] for [-1,30], [] for [-1]. Its element count equals columns.length. */
+  /** The input's shape past the batch dimension, e.g. [30] for [-1,30], [] for [-1]. Its element count equals columns.length, except in JSON Lines, where one column may hold a whole row as an array. */
   readonly rowShape: readonly number[];
 }
 

@@ -140,9 +140,14 @@ function checkPosition(p: SourcePosition): void {
   }
 }
 
-/** Checks that a resume position lies in the data part of a file of `size` bytes whose rows start at `dataStart`. */
-export function checkStart(path: string, p: SourcePosition, dataStart: number, size: number): void {
-  if (p.byteOffset < dataStart || p.byteOffset > size) {
-    throw invalid(`${path}: resume offset ${p.byteOffset} lies outside the rows (bytes ${dataStart} to ${size}); was the file changed?`);
+/**
+ * Where reading starts: `startAt` (checked to lie in the data part of a file of `size` bytes whose rows start at
+ * `dataStart`), or the first row. { byteOffset: 0, rowNumber: 0 } also means the first row, header or not.
+ */
+export function startPosition(path: string, startAt: SourcePosition | undefined, dataStart: number, size: number): SourcePosition {
+  if (!startAt || (startAt.byteOffset <= dataStart && startAt.rowNumber === 0)) return { byteOffset: dataStart, rowNumber: 0 };
+  if (startAt.byteOffset < dataStart || startAt.byteOffset > size) {
+    throw invalid(`${path}: resume offset ${startAt.byteOffset} lies outside the rows (bytes ${dataStart} to ${size}); was the file changed?`);
   }
+  return startAt;
 }

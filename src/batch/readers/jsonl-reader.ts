@@ -10,7 +10,7 @@ import { invalid, messageOf } from '../../errors.js';
 import { integerReason, parseBool, parseNumberText, quote } from '../csv/index.js';
 import type { Reader, ReaderOptions, RowBatch, SourcePosition } from '../types.js';
 import { checkChunking, FileWindow } from './file-window.js';
-import { checkReaderOptions, checkStart, planInputs, RowStore, toTensors, type InputLayout, type InputPlan } from './input-plan.js';
+import { checkReaderOptions, startPosition, planInputs, RowStore, toTensors, type InputLayout, type InputPlan } from './input-plan.js';
 
 export interface JsonlReaderOptions extends ReaderOptions {
   /** Bytes per read (default 1 MiB). */
@@ -29,8 +29,7 @@ export async function openJsonlReader(path: string, options: JsonlReaderOptions)
     const { header, dataStart } = await readHeader(file, path, chunkSize, maxRowBytes);
     const plan = planInputs(header, options, false);
     const size = (await file.stat()).size;
-    const start = options.startAt ?? { byteOffset: dataStart, rowNumber: 0 };
-    checkStart(path, start, dataStart, size);
+    const start = startPosition(path, options.startAt, dataStart, size);
     return new JsonlReader(file, path, plan, shard, start, options.batchSize, chunkSize, maxRowBytes);
   } catch (e) {
     await file.close();

@@ -164,6 +164,11 @@ for (const variant of VARIANTS) {
       }
     });
 
+    it('takes { byteOffset: 0, rowNumber: 0 } for the first row', async () => {
+      const got = await readAll(await open({ batchSize: 100, startAt: { byteOffset: 0, rowNumber: 0 } }));
+      assert.deepEqual(got.rowNumbers, GOOD);
+    });
+
     it('resumes a shard mid-file', async () => {
       const shard = { index: 1, count: 2 };
       const full = await readAll(await open({ batchSize: 2, shard }));
