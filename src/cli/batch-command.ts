@@ -1,12 +1,8 @@
 /** `ferry batch`: flags -> a scorer and a job; progress on stderr, summary on stdout (JSON with --json). */
 import { Option, type Command } from 'commander';
 import { messageOf } from '../errors.js';
-import { openScorer } from '../batch/scorer.js';
-import { runBatchJob, TooManyRejects } from '../batch/job.js';
-import { parseMapFlags } from '../batch/column-mapping.js';
-import { formatFromPath, type SourceFormat } from '../batch/readers/index.js';
-import { outputFormatFromPath, type OutputFormat } from '../batch/writers/index.js';
-import { progressPrinter, summaryText } from '../batch/progress.js';
+import type { SourceFormat } from '../batch/readers/index.js';
+import type { OutputFormat } from '../batch/writers/index.js';
 import { integer } from './options.js';
 
 function shard(text: string): { index: number; count: number } {
@@ -38,6 +34,11 @@ export function registerBatch(program: Command): void {
     .option('--checkpoint <file>', 'progress file for resuming (default: OUTPUT.checkpoint.json)')
     .option('--json', 'print the summary as JSON')
     .action(async (model: string, opts: Record<string, unknown>) => {
+      // Loaded on use: the writers bring DuckDB, which `ferry serve` should not load at start-up.
+      const [{ openScorer }, { runBatchJob, TooManyRejects }, { parseMapFlags }, { formatFromPath }, { outputFormatFromPath }, { progressPrinter, summaryText }] = await Promise.all([
+        import('../batch/scorer.js'), import('../batch/job.js'), import('../batch/column-mapping.js'),
+        import('../batch/readers/index.js'), import('../batch/writers/index.js'), import('../batch/progress.js'),
+      ]);
       let scorer;
       try {
         const output = opts.output as string;

@@ -2,7 +2,9 @@
  * `ferry bench`: flags -> runBench -> a table (or --json) on stdout, progress on stderr. No logic of its own.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { BenchError, DEFAULT_URL, formatReport, runBench, type BenchEncoding, type BenchProtocol } from '../bench/index.js';
+import type { BenchEncoding, BenchProtocol } from '../bench/index.js';
+import { DEFAULT_URL } from '../bench/options.js';
+import { BenchError } from '../bench/bench-error.js';
 
 function positiveNumber(name: string, whole: boolean) {
   return (text: string): number => {
@@ -70,6 +72,8 @@ export function registerBench(program: Command): void {
     .action(async (opts: Record<string, unknown>) => {
       const metricsUrl = opts.metricsUrl as string | undefined;
       try {
+        // Loaded on use: `ferry serve` should not pay for the bench's modules at start-up.
+        const { formatReport, runBench } = await import('../bench/index.js');
         const report = await runBench({
           model: opts.model as string,
           modelVersion: opts.modelVersion as string | undefined,

@@ -1,127 +1,22 @@
 /**
  * Per-model configuration: NAME/config.yaml (or config.json) in the model repository.
- * Validated once at load against one strict schema; an unknown key is an error that names it, because a typo
- * silently ignored (say `version_polcy`) is worse than a model that refuses to load and says why.
+ * Validated once at load against one strict schema (model-config-schema.ts); an unknown key is an error that names
+ * it, because a typo silently ignored (say `version_polcy`) is worse than a model that refuses to load and says why.
  */
-import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import type { InputConfigSchemaType, ModelConfigSchemaType, SessionSchemaType, VersionPolicySchemaType } from './model-config-schema.js';
 
-const positiveInt = z.number().int().positive();
-
-const VersionPolicySchema = z.union([
-  z.strictObject({ latest: z.strictObject({ num_versions: positiveInt }) }),
-  z.strictObject({ all: z.strictObject({}) }),
-  z.strictObject({ specific: z.strictObject({ versions: z.array(positiveInt).min(1) }) }),
-]);
-
-const nonNegativeInt = z.number().int().nonnegative();
-
-/** Triton's dynamic_batching block. Batching is on for any model whose inputs and outputs have a dynamic first dimension. */
-const DynamicBatchingSchema = z.strictObject({
-  /** How long the first request of a batch may wait for others; 0 = only what arrived while the model was busy. */
-  max_queue_delay_microseconds: nonNegativeInt.optional(),
-  /** Batch sizes to flush at as soon as they are reached (the largest one caps a batch when below max_batch_size). */
-  preferred_batch_size: z.array(positiveInt).optional(),
-  /** Requests waiting beyond this are refused at once (429 / RESOURCE_EXHAUSTED); 0 = no limit. */
-  max_queue_size: nonNegativeInt.optional(),
-});
-
-/** Per-input settings (Triton's `input` list, with ferry's additions for variable-length batching). */
-const InputConfigSchema = z.strictObject({
-  name: z.string().min(1),
-  /**
-   * Pad value: requests whose shapes differ only in this input's non-batch dimensions are batched together,
-   * each padded with this value to the longest in the batch.
-   */
-  pad_value: z.union([z.number(), z.string(), z.boolean()]).optional(),
-  /**
-   * This input is filled in by the server with each row's true length (INT64 [N]) along `axis` (default 1) of
-   * the named padded input; clients do not send it.
-   */
-  lengths_of: z.string().min(1).optional(),
-  axis: positiveInt.optional(),
-});
-
-const InstanceGroupSchema = z.strictObject({
-  count: positiveInt.optional(),
-  /** Triton's kinds; KIND_GPU asks for the CUDA execution provider. */
-  kind: z.enum(['KIND_CPU', 'KIND_GPU', 'KIND_AUTO']).optional(),
-});
-
-/** onnxruntime session options. */
-const SessionSchema = z.strictObject({
-  graph_optimization_level: z.enum(['disabled', 'basic', 'extended', 'all']).optional(),
-  intra_op_num_threads: nonNegativeInt.optional(),
-  inter_op_num_threads: nonNegativeInt.optional(),
-  execution_mode: z.enum(['sequential', 'parallel']).optional(),
-  /** In order of preference; a provider that cannot start here is skipped with a log line (CPU always works). */
-  execution_providers: z.array(z.enum(['cuda', 'tensorrt', 'webgpu', 'cpu'])).min(1).optional(),
-});
-
-export const ModelConfigSchema = z.strictObject({
-  /** Must equal the folder name when given (Triton's rule), so a copied config cannot rename a model by accident. */
-  name: z.string().min(1).optional(),
-  platform: z.enum(['onnxruntime_onnx']).optional(),
-  backend: z.enum(['onnxruntime']).optional(),
-  /** File inside each version folder; Triton's name for it. */
-  default_model_filename: z.string().min(1).regex(/^[^/\\]+$/, 'a file name without folders').optional(),
-  /** Which versions are served; Triton's default is the latest one. */
-  version_policy: VersionPolicySchema.optional(),
-  /** Free-form strings, shown back to users; not interpreted. */
-  parameters: z.record(z.string(), z.string()).optional(),
-  /** Largest batch (rows) the batcher builds; 0 turns batching off (Triton: the model does not batch). */
-  max_batch_size: nonNegativeInt.optional(),
-  dynamic_batching: DynamicBatchingSchema.optional(),
-  input: z.array(InputConfigSchema).optional(),
-  /** How many copies of the model run at once (Triton's instance_group); each has its own session. */
-  instance_group: z.array(InstanceGroupSchema).max(1, 'one instance group is supported').optional(),
-  /**
-   * Where inference runs: `main` (the thread that parsed the request: no hop, best for cheap models), `thread`
-   * (worker threads: a heavy model never stalls the others), `process` (child processes: a crash or a kill
-   * costs only the requests on that instance). `auto` measures a run at load and picks main or thread.
-   */
-  execution: z.enum(['auto', 'main', 'thread', 'process']).optional(),
-  session: SessionSchema.optional(),
-});
-
-export type VersionPolicy = z.infer<typeof VersionPolicySchema>;
-export type SessionConfig = z.infer<typeof SessionSchema>;
-export type InputConfig = z.infer<typeof InputConfigSchema>;
-export type ModelConfig = Readonly<z.infer<typeof ModelConfigSchema>>;
+export type VersionPolicy = VersionPolicySchemaType;
+export type SessionConfig = SessionSchemaType;
+export type InputConfig = InputConfigSchemaType;
+export type ModelConfig = Readonly<ModelConfigSchemaType>;
 
 export const DEFAULT_MODEL_FILENAME = 'model.onnx';
 export const DEFAULT_VERSION_POLICY: VersionPolicy = { latest: { num_versions: 1 } };
 
-/** Formats schema issues as "key.path: message" lines a person can act on. */
-function formatIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => {
-      const path = issue.path.join('.');
-      if (issue.code === 'unrecognized_keys') {
-        return `${path ? `${path}: ` : ''}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
-      }
-      return `${path || '(top level)'}: ${issue.message}`;
-    })
-    .join('; ');
-}
-
-export function parseModelConfig(raw: unknown, source: string): ModelConfig {
-  const result = ModelConfigSchema.safeParse(raw ?? {});
-  if (!result.success) throw new Error(`invalid model config ${source}: ${formatIssues(result.error)}`);
-  return Object.freeze(result.data);
-}
-
-/** Reads and validates a config file; YAML is a superset of JSON, but .json gets the stricter JSON parser. */
+/** Reads and validates a config file (the schema and the parsers load on first use). */
 export async function readModelConfig(file: string): Promise<ModelConfig> {
-  const text = await readFile(file, 'utf8');
-  let raw: unknown;
-  try {
-    raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-  } catch (e) {
-    throw new Error(`cannot parse model config ${file}: ${(e as Error).message}`);
-  }
-  return parseModelConfig(raw, file);
+  const { readModelConfigFile } = await import('./model-config-schema.js');
+  return readModelConfigFile(file);
 }
 
 /** The versions a policy serves, out of those present on disk (ascending). */

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseModelConfig, selectVersions } from '../../src/config/model-config.js';
+import { selectVersions } from '../../src/config/model-config.js';
+import { parseModelConfig } from '../../src/config/model-config-schema.js';
 import { parseByteSize, resolveSettings } from '../../src/config/server-config.js';
 
 describe('model config', () => {

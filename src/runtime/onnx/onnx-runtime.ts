@@ -26,7 +26,7 @@ export async function loadOnnxModel(file: string, session?: SessionConfig): Prom
   const bytes = await readFile(file);
   const notes: string[] = [];
   const warnings: string[] = [];
-  const fix = fixZipMap(bytes);
+  const fix = await fixZipMap(bytes);
   if (fix.model) notes.push(`replaced ZipMap on ${[...fix.labels.keys()].join(', ')} by the probability tensor`);
   const created = await createSession(fix.model ?? bytes, file, session, warnings);
   return describeSession(created, fix.labels, notes, warnings);

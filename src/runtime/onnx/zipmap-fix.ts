@@ -5,9 +5,7 @@
  * keeps its name but becomes the [N, classes] probability tensor that fed the ZipMap. The class labels are kept so
  * metadata can show them. Done once per load, never per request.
  */
-import onnxProto from 'onnx-proto';
-
-const { onnx } = onnxProto;
+import type onnxProto from 'onnx-proto';
 
 export interface ZipMapFixResult {
   /** The rewritten model, or undefined when the graph has no ZipMap. */
@@ -18,12 +16,14 @@ export interface ZipMapFixResult {
 
 const ZIPMAP_MARK = Buffer.from('ZipMap');
 
-export function fixZipMap(bytes: Uint8Array): ZipMapFixResult {
+export async function fixZipMap(bytes: Uint8Array): Promise<ZipMapFixResult> {
   const labels = new Map<string, (string | number)[]>();
-  // Cheap pre-check: a model without the op name anywhere in its bytes is not decoded at all.
+  // Cheap pre-check: a model without the op name anywhere in its bytes is not decoded at all, and the ONNX schema
+  // (about 40 ms to load) is only loaded for models that may need it.
   if (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf(ZIPMAP_MARK) < 0) {
     return { model: undefined, labels };
   }
+  const { onnx } = (await import('onnx-proto')).default;
   const model = onnx.ModelProto.decode(bytes);
   const graph = model.graph;
   if (!graph) return { model: undefined, labels };
@@ -55,6 +55,7 @@ export function fixZipMap(bytes: Uint8Array): ZipMapFixResult {
   }
   return { model: onnx.ModelProto.encode(model).finish(), labels };
 }
+
 
 function readLabels(attributes: onnxProto.onnx.IAttributeProto[]): (string | number)[] {
   for (const a of attributes) {
