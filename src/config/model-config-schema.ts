@@ -55,6 +55,8 @@ const SessionSchema = z.strictObject({
   intra_op_num_threads: nonNegativeInt.optional(),
   inter_op_num_threads: nonNegativeInt.optional(),
   execution_mode: z.enum(['sequential', 'parallel']).optional(),
+  /** Let onnxruntime's thread pools spin while idle (lower latency on a dedicated machine; off by default). */
+  allow_spinning: z.boolean().optional(),
   /** In order of preference; a provider that cannot start here is skipped with a log line (CPU always works). */
   execution_providers: z.array(z.enum(['cuda', 'tensorrt', 'webgpu', 'cpu'])).min(1).optional(),
 });
