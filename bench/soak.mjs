@@ -23,7 +23,6 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: join(root, 'bench', 'results', `soak-${new Date().toISOString().slice(0, 10)}.csv`) },
     'tabular-rate': { type: 'string', default: '1000' },
     'image-rate': { type: 'string', default: '50' },
-    // Off by default: `ferry bench --protocol grpc --rate` did not exit at the end of its run in a trial (to fix).
     'grpc-rate': { type: 'string', default: '0' },
   },
 });

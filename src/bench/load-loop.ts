@@ -81,7 +81,15 @@ export function runLoad(sender: RequestSender, load: Load, timing: LoopTiming, p
 
     let endTimer: NodeJS.Timeout | undefined;
     const finishIfDrained = (): void => {
-      if (ended || inFlight > 0 || performance.now() < windowEnd) return;
+      if (ended || inFlight > 0) return;
+      const early = windowEnd - performance.now();
+      if (early > 0) {
+        // Timers fire up to a millisecond before performance.now() says they should: look again at the end, or an
+        // open-loop run with nothing in flight at that moment would never finish.
+        clearTimeout(endTimer);
+        endTimer = setTimeout(finishIfDrained, Math.ceil(early) + 1);
+        return;
+      }
       ended = true;
       clearInterval(ticker);
       clearTimeout(endTimer);
