@@ -90,7 +90,7 @@ console.log(`requests: breast_cancer ${requests('breast_cancer')}; image_cnn ${r
 for (const r of results) {
   try {
     const report = JSON.parse(r);
-    for (const level of report.levels) console.log(`${report.model} ${report.protocol}: ${level.requests} requests, ${level.throughput.requestsPerS.toFixed(0)} req/s, p50 ${level.latencyMs.p50.toFixed(2)} ms, p99 ${level.latencyMs.p99.toFixed(2)} ms, errors ${level.errors.total}`);
+    for (const level of report.levels) console.log(`${report.model} ${report.protocol}: ${level.requests} requests, ${level.throughput.requestsPerS.toFixed(0)} req/s, p50 ${level.latencyMs.p50.toFixed(2)} ms, p99 ${level.latencyMs.p99.toFixed(2)} ms, errors ${level.errors}`);
   } catch {
     console.log(`a load generator did not report: ${r.slice(0, 200)}`);
   }
