@@ -66,9 +66,11 @@ export class RestFront {
       case '/v2/health/live':
         allow(method, 'GET');
         return send(res, 200);
-      case '/v2/health/ready':
+      case '/v2/health/ready': {
         allow(method, 'GET');
-        return dp.ready() ? send(res, 200) : sendError(res, 503, dp.notReadyReason() ?? 'server is not ready');
+        const reason = dp.notReadyReason(); // computed once: it lists the models that are not ready
+        return reason === undefined ? send(res, 200) : sendError(res, 503, reason);
+      }
       case '/v2':
       case '/v2/':
         allow(method, 'GET');
