@@ -1,8 +1,9 @@
 /**
- * The V2 gRPC front (inference.GRPCInferenceService) on @grpc/grpc-js, with server reflection (grpcurl) and the
- * standard grpc.health.v1 service (Kubernetes gRPC probes). Each method only converts and calls the data plane.
+ * The V2 gRPC front (inference.GRPCInferenceService), with server reflection (grpcurl) and the standard
+ * grpc.health.v1 service (Kubernetes gRPC probes), on ferry's node:http2 gRPC server (../grpc-http2/server.ts says
+ * why not grpc-js's). Each method only converts and calls the data plane.
  */
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import { invalid, isFerryError, messageOf } from '../../errors.js';
@@ -12,16 +13,19 @@ import { inferRequestFromGrpc, inferResponseToGrpc, usesRawInputs } from './conv
 import type { ModelInferRequest, ModelRequest } from './messages.js';
 import { loadV2Definition, V2_SERVICE } from './proto.js';
 import { GRPC_STATUS } from './status.js';
+import { GrpcCode, type GrpcStatusError } from '../grpc-http2/codes.js';
+import { Http2GrpcServer, type ServiceDefinition, type ServiceImplementation } from '../grpc-http2/server.js';
+import type { Callback, ServerCall } from '../grpc-http2/server-call.js';
 
 export interface GrpcFrontOptions {
-  /** Largest message accepted; larger ones get RESOURCE_EXHAUSTED from grpc-js itself. */
+  /** Largest request message accepted (after decompression); larger ones are RESOURCE_EXHAUSTED. */
   readonly maxMessageBytes: number;
 }
 
-type Handler<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
+type Handler = (call: ServerCall, callback: Callback) => void;
 
 export class GrpcFront {
-  readonly server: grpc.Server;
+  private readonly server: Http2GrpcServer;
   private readonly health = new HealthImplementation({ '': 'NOT_SERVING', [V2_SERVICE]: 'NOT_SERVING' });
 
   constructor(
@@ -29,15 +33,13 @@ export class GrpcFront {
     options: GrpcFrontOptions,
     private readonly log: Logger,
   ) {
-    this.server = new grpc.Server({
-      'grpc.max_receive_message_length': options.maxMessageBytes,
-      'grpc.max_send_message_length': -1,
-    });
+    this.server = new Http2GrpcServer({ maxMessageBytes: options.maxMessageBytes });
     const definition = loadV2Definition();
-    const service = (grpc.loadPackageDefinition(definition).inference as grpc.GrpcObject).GRPCInferenceService as grpc.ServiceClientConstructor;
-    this.server.addService(service.service, this.methods());
-    new ReflectionService(definition).addToServer(this.server);
-    this.health.addToServer(this.server);
+    this.server.addService(definition[V2_SERVICE] as unknown as ServiceDefinition, this.methods());
+    // Both libraries only call addService(definition, implementation), which this server provides as grpc-js does.
+    const asGrpcServer = this.server as unknown as grpc.Server;
+    new ReflectionService(definition).addToServer(asGrpcServer);
+    this.health.addToServer(asGrpcServer);
   }
 
   /** Mirrors the data plane's readiness into grpc.health.v1 (for '' and for the V2 service). */
@@ -48,30 +50,16 @@ export class GrpcFront {
   }
 
   listen(host: string, port: number): Promise<number> {
-    const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-    return new Promise((resolve, reject) => {
-      this.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
-    });
+    return this.server.listen(host, port);
   }
 
   /** Lets calls in flight finish, then closes; forces the rest after the timeout. */
   stop(timeoutMs: number): Promise<void> {
     this.syncHealth();
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.log.warn(`gRPC calls still open after ${timeoutMs} ms; closing them`);
-        this.server.forceShutdown();
-        resolve();
-      }, timeoutMs);
-      timer.unref();
-      this.server.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    return this.server.stop(timeoutMs, () => this.log.warn(`gRPC calls still open after ${timeoutMs} ms; closing them`));
   }
 
-  private methods(): grpc.UntypedServiceImplementation {
+  private methods(): ServiceImplementation {
     const dp = this.dataplane;
     return {
       ServerLive: this.unary(() => ({ live: true })),
@@ -87,11 +75,11 @@ export class GrpcFront {
   }
 
   /** Wraps a method: errors become gRPC statuses with the same messages as REST. */
-  private unary<Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Res | Promise<Res>): Handler<Req, Res> {
+  private unary<Req, Res>(fn: (req: Req, call: ServerCall) => Res | Promise<Res>): Handler {
     return (call, callback) => {
       let result: Res | Promise<Res>;
       try {
-        result = fn(call.request, call);
+        result = fn(call.request as Req, call);
       } catch (e) {
         callback(this.toStatus(e));
         return;
@@ -101,17 +89,16 @@ export class GrpcFront {
     };
   }
 
-  private toStatus(e: unknown): Partial<grpc.StatusObject> {
+  private toStatus(e: unknown): GrpcStatusError {
     if (isFerryError(e)) return { code: GRPC_STATUS[e.code], details: e.message };
     this.log.error({ err: e }, `gRPC call failed: ${messageOf(e)}`);
-    return { code: grpc.status.INTERNAL, details: `internal error: ${messageOf(e)}` };
+    return { code: GrpcCode.INTERNAL, details: `internal error: ${messageOf(e)}` };
   }
 }
 
 /** The call's gRPC deadline (grpc-timeout) as a performance.now() time; undefined when it has none. */
-function deadlineOf(call: grpc.ServerUnaryCall<unknown, unknown>): number | undefined {
-  const d = call.getDeadline();
-  const ms = d instanceof Date ? d.getTime() : d;
+function deadlineOf(call: ServerCall): number | undefined {
+  const ms = call.getDeadline();
   if (!Number.isFinite(ms)) return undefined;
   return performance.now() + (ms - Date.now());
 }

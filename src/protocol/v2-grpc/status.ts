@@ -1,15 +1,15 @@
 /** Neutral error codes -> gRPC status codes, in one table for the gRPC front. */
-import { status } from '@grpc/grpc-js';
 import type { ErrorCode } from '../../errors.js';
+import { GrpcCode } from '../grpc-http2/codes.js';
 
-export const GRPC_STATUS: Readonly<Record<ErrorCode, status>> = {
-  INVALID_ARGUMENT: status.INVALID_ARGUMENT,
-  NOT_FOUND: status.NOT_FOUND,
-  METHOD_NOT_ALLOWED: status.UNIMPLEMENTED,
-  PAYLOAD_TOO_LARGE: status.RESOURCE_EXHAUSTED,
-  UNSUPPORTED_MEDIA_TYPE: status.INVALID_ARGUMENT,
-  RESOURCE_EXHAUSTED: status.RESOURCE_EXHAUSTED,
-  INTERNAL: status.INTERNAL,
-  UNAVAILABLE: status.UNAVAILABLE,
-  DEADLINE_EXCEEDED: status.DEADLINE_EXCEEDED,
+export const GRPC_STATUS: Readonly<Record<ErrorCode, GrpcCode>> = {
+  INVALID_ARGUMENT: GrpcCode.INVALID_ARGUMENT,
+  NOT_FOUND: GrpcCode.NOT_FOUND,
+  METHOD_NOT_ALLOWED: GrpcCode.UNIMPLEMENTED,
+  PAYLOAD_TOO_LARGE: GrpcCode.RESOURCE_EXHAUSTED,
+  UNSUPPORTED_MEDIA_TYPE: GrpcCode.INVALID_ARGUMENT,
+  RESOURCE_EXHAUSTED: GrpcCode.RESOURCE_EXHAUSTED,
+  INTERNAL: GrpcCode.INTERNAL,
+  UNAVAILABLE: GrpcCode.UNAVAILABLE,
+  DEADLINE_EXCEEDED: GrpcCode.DEADLINE_EXCEEDED,
 };
