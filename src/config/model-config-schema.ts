@@ -84,6 +84,11 @@ export const ModelConfigSchema = z.strictObject({
    * costs only the requests on that instance). `auto` measures a run at load and picks main or thread.
    */
   execution: z.enum(['auto', 'main', 'thread', 'process']).optional(),
+  /**
+   * OS niceness (0-19) of the model's inference workers and of onnxruntime's threads in them. Raised by default so
+   * a heavy model uses every core when it runs alone, yet yields them to the main thread's requests under mixed load.
+   */
+  worker_nice: z.number().int().min(0).max(19).optional(),
   session: SessionSchema.optional(),
 });
 

@@ -21,6 +21,8 @@ import { WorkerPoolRuntime } from './worker/worker-pool.js';
 export const AUTO_THREAD_THRESHOLD_MS = 1;
 /** Rows per measured run for models that batch: a batch of this size is common under load. */
 export const AUTO_MEASURE_ROWS = 8;
+/** Default `worker_nice`: see workerThreads(). */
+export const DEFAULT_WORKER_NICE = 10;
 
 export interface RuntimeLoadResult {
   readonly runtime: ModelRuntime;
@@ -44,10 +46,11 @@ export const loadRuntime: RuntimeLoader = async (file, { config, label, report }
   const group = config.instance_group?.[0];
   const count = group?.count ?? 1;
   const session = sessionConfig(config);
-  const workerSession = withThreads(session, Math.max(1, Math.floor((availableParallelism() - 1) / count)));
+  const workerSession = withThreads(session, Math.max(1, Math.floor(availableParallelism() / count)));
+  const nice = config.worker_nice ?? DEFAULT_WORKER_NICE;
   const execution = config.execution ?? 'auto';
   if (execution === 'thread' || execution === 'process') {
-    const pool = await WorkerPoolRuntime.start({ kind: execution, count, file, session: workerSession, label, ...(report ? { report } : {}) });
+    const pool = await WorkerPoolRuntime.start({ kind: execution, count, file, session: workerSession, nice, label, ...(report ? { report } : {}) });
     await warmUp(pool, pool.warnings);
     return { runtime: pool, notes: [...pool.notes, `runs in ${workers(count, execution)}`], warnings: pool.warnings };
   }
@@ -63,7 +66,7 @@ export const loadRuntime: RuntimeLoader = async (file, { config, label, report }
   }
   if (execution === 'auto' && ms !== undefined && ms > AUTO_THREAD_THRESHOLD_MS) {
     await loaded.runtime.release();
-    const pool = await WorkerPoolRuntime.start({ kind: 'thread', count, file, session: workerSession, label, ...(report ? { report } : {}) });
+    const pool = await WorkerPoolRuntime.start({ kind: 'thread', count, file, session: workerSession, nice, label, ...(report ? { report } : {}) });
     await warmUp(pool, warnings);
     notes.push(`a run of ${rows} row${rows > 1 ? 's' : ''} takes ${ms.toFixed(1)} ms, more than ${AUTO_THREAD_THRESHOLD_MS} ms: it runs in ${workers(count, 'thread')} so it never stalls other models (set execution: main to keep it on the main thread)`);
     return { runtime: pool, notes, warnings };
@@ -80,9 +83,11 @@ function workers(count: number, kind: 'thread' | 'process'): string {
 /**
  * Default intra-op threads, unless the config sets them. A model on the main thread is cheap by choice: one thread
  * (onnxruntime's pool would spin on the other cores and take them from the event loop and from other processes,
- * for no gain on small batches). A model in workers gets the cores but one, shared among its instances: measured
- * here, a CNN with onnxruntime's default pool (all cores, spinning) starved the main thread and took a tabular
- * model's p99 from about 1 ms to 52 ms under mixed load; with the cores but one it stayed under 5 ms.
+ * for no gain on small batches). A model in workers gets every core, shared among its instances, at a raised
+ * niceness (DEFAULT_WORKER_NICE): measured here, a CNN with onnxruntime's default pool (all cores, spinning, normal
+ * priority) starved the main thread and took a tabular model's p99 from about 1 ms to 52 ms under mixed load;
+ * limiting it to the cores but one kept the p99 under 5 ms but halved the CNN's own speed when it ran alone;
+ * niceness keeps the p99 and gives the CNN the idle cores (BENCHMARKS.md, mixed load).
  */
 function withThreads(session: SessionConfig | undefined, threads: number): SessionConfig {
   if (session?.intra_op_num_threads !== undefined) return session;

@@ -6,6 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { postJson, request, startTestServer, type TestServer } from '../helpers/server.js';
@@ -36,13 +37,25 @@ function childPids(): number[] {
   }
 }
 
+/** Niceness of each thread of a process (Linux /proc: field 19 of task/TID/stat); [] once it is gone (ps itself). */
+function threadNiceness(pid: number | 'self'): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).map((tid) => {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    });
+  } catch {
+    return [];
+  }
+}
+
 describe('inference workers', () => {
   let server: TestServer;
   const repo = new TempRepository();
   const logs: string[] = [];
   before(async () => {
     repo
-      .copyModel('image_cnn', 'cnn_thread').write('cnn_thread/config.yaml', 'execution: thread\ninstance_group: [{count: 2}]\n')
+      .copyModel('image_cnn', 'cnn_thread').write('cnn_thread/config.yaml', 'execution: thread\ninstance_group: [{count: 2}]\nworker_nice: 7\n')
       .copyModel('image_cnn', 'cnn_process').write('cnn_process/config.yaml', 'execution: process\n')
       .copyModel('two_inputs', 'two_inputs_process').write('two_inputs_process/config.yaml', 'execution: process\n')
       .copyModel('mlp', 'mlp_tuned').write('mlp_tuned/config.yaml', [
@@ -67,6 +80,24 @@ describe('inference workers', () => {
     await assertParity(server.url, 'two_inputs_process', 'two_inputs');
     assert.ok(logs.some((l) => l.includes("model 'cnn_thread' version 1: batches up to 64 rows, on 2 worker threads")), logs.join(''));
     assert.ok(logs.some((l) => l.includes("model 'cnn_process' version 1: batches up to 64 rows, on 1 worker process")));
+  });
+
+  it('workers run at their worker_nice (the default 10, or the config), with onnxruntime threads inheriting it', () => {
+    // cnn_thread: two worker threads in this process, each with onnxruntime's pool threads created after the change.
+    const mine = threadNiceness('self');
+    assert.ok(mine.filter((n) => n === 7).length >= 2, `threads of this process: niceness ${mine.join(',')}`);
+    assert.ok(mine.includes(0), 'the main thread keeps its priority');
+    // cnn_process and two_inputs_process: child processes at the default.
+    const workerProcesses = childPids().filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('worker-entry');
+      } catch {
+        return false;
+      }
+    });
+    const children = workerProcesses.map((pid) => threadNiceness(pid)).filter((t) => t.length > 0);
+    assert.ok(children.length >= 2, 'two worker processes');
+    for (const threads of children) assert.ok(threads.filter((n) => n === 10).length >= 1, `worker process threads: niceness ${threads.join(',')}`);
   });
 
   it('session options apply, and CUDA missing here falls back to CPU with a warning', async () => {

@@ -4,7 +4,7 @@ import type { SessionConfig } from '../../config/model-config.js';
 import type { Tensor, TensorSpec } from '../../tensor/tensor.js';
 
 export type ToWorker =
-  | { readonly type: 'load'; readonly file: string; readonly session: SessionConfig | undefined }
+  | { readonly type: 'load'; readonly file: string; readonly session: SessionConfig | undefined; readonly nice: number }
   | { readonly type: 'run'; readonly id: number; readonly inputs: readonly Tensor[]; readonly outputNames: readonly string[] }
   | { readonly type: 'release' };
 

@@ -2,6 +2,8 @@
  * The program an inference worker runs, as a worker thread or as a child process: it loads the model with the
  * same ONNX runtime code the main thread uses and answers run requests one at a time.
  */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { isFerryError, messageOf } from '../../errors.js';
 import type { ModelRuntime } from '../runtime.js';
@@ -19,7 +21,10 @@ async function handle(message: ToWorker): Promise<void> {
   switch (message.type) {
     case 'load': {
       try {
+        // Before the session exists: onnxruntime's pool threads are created by this thread and inherit its niceness.
+        const niceWarning = message.nice > 0 ? lowerThisThreadsPriority(message.nice) : undefined;
         const loaded = await loadOnnxModel(message.file, message.session);
+        if (niceWarning) loaded.warnings.push(niceWarning);
         runtime = loaded.runtime;
         send({
           type: 'loaded',
@@ -54,6 +59,20 @@ async function handle(message: ToWorker): Promise<void> {
       runtime = undefined;
       send({ type: 'released' });
       process.exit(0);
+  }
+}
+
+/**
+ * Raises this thread's niceness (Linux: niceness is per thread, and setpriority() takes a thread id). Other systems
+ * have no /proc/thread-self: the worker then runs at normal priority and the log says so.
+ */
+function lowerThisThreadsPriority(nice: number): string | undefined {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    setPriority(tid, nice);
+    return undefined;
+  } catch (e) {
+    return `worker_nice ${nice} not applied (${messageOf(e)}): the worker runs at normal priority`;
   }
 }
 

@@ -47,11 +47,11 @@ export class WorkerInstance {
   ) {}
 
   /** Starts a worker and loads the model in it. */
-  static async start(kind: WorkerKind, file: string, session: SessionConfig | undefined, label: string): Promise<{ instance: WorkerInstance; loaded: Loaded }> {
+  static async start(kind: WorkerKind, file: string, session: SessionConfig | undefined, nice: number, label: string): Promise<{ instance: WorkerInstance; loaded: Loaded }> {
     const instance = new WorkerInstance(kind, label);
     const loaded = new Promise<Loaded | Error>((resolve) => (instance.onLoaded = resolve));
     instance.transport = kind === 'thread' ? instance.startThread() : instance.startProcess();
-    instance.transport.send({ type: 'load', file, session });
+    instance.transport.send({ type: 'load', file, session, nice });
     const result = await loaded;
     if (result instanceof Error) {
       instance.transport.kill();

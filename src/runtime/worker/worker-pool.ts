@@ -15,6 +15,8 @@ export interface WorkerPoolOptions {
   readonly count: number;
   readonly file: string;
   readonly session: SessionConfig | undefined;
+  /** OS niceness of the workers (and so of onnxruntime's threads in them). */
+  readonly nice: number;
   /** "model 'x' version 1", for messages. */
   readonly label: string;
   /** Where the pool reports deaths and replacements (the registry's log). */
@@ -54,7 +56,7 @@ export class WorkerPoolRuntime implements ModelRuntime {
   readonly warnings: string[];
 
   static async start(options: WorkerPoolOptions): Promise<WorkerPoolRuntime> {
-    const starts = Array.from({ length: options.count }, () => WorkerInstance.start(options.kind, options.file, options.session, options.label));
+    const starts = Array.from({ length: options.count }, () => WorkerInstance.start(options.kind, options.file, options.session, options.nice, options.label));
     const settled = await Promise.allSettled(starts);
     const failed = settled.find((s) => s.status === 'rejected');
     if (failed) {
@@ -108,7 +110,7 @@ export class WorkerPoolRuntime implements ModelRuntime {
     const delay = attempt === 0 ? 0 : Math.min(MAX_RESPAWN_DELAY_MS, 500 * 2 ** (attempt - 1));
     setTimeout(() => {
       if (this.released) return;
-      WorkerInstance.start(this.options.kind, this.options.file, this.options.session, this.options.label).then(
+      WorkerInstance.start(this.options.kind, this.options.file, this.options.session, this.options.nice, this.options.label).then(
         ({ instance }) => {
           if (this.released) {
             void instance.release();
