@@ -549,7 +549,7 @@ async function grpc(bodies) {
   return [
     `### gRPC ModelInfer: breast_cancer, 1 row, ${streams}`,
     '',
-    `Two gRPC generators, both sending raw_input_contents and counting a call only once its grpc-status is read (a non-OK status is an error): \`ferry bench\` (grpc-js client) — \`${portless(fBench.command)}\` — and bench/grpc-load.mjs, a standalone node:http2 generator — \`${portless(fLight.command)}\`. The HTTP ceiling (a) is measured with wrk (\`${portless(a.command)}\`) and with ferry bench over HTTP (\`${portless(aSame.command)}\`), the same generator as the gRPC runs. Rows per run for ferry's gRPC runs include the generator's warm-up.`,
+    `Two gRPC generators, both sending raw_input_contents and counting a call only once its grpc-status is read (a non-OK status is an error): \`ferry bench\` (its node:http2 sender) — \`${portless(fBench.command)}\` — and bench/grpc-load.mjs, a standalone node:http2 generator — \`${portless(fLight.command)}\`. The HTTP ceiling (a) is measured with wrk (\`${portless(a.command)}\`) and with ferry bench over HTTP (\`${portless(aSame.command)}\`), the same generator as the gRPC runs. Rows per run for ferry's gRPC runs include the generator's warm-up.`,
     '',
     table(RESULT_HEADER, rows),
     '',
