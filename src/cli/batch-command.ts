@@ -34,7 +34,7 @@ export function registerBatch(program: Command): void {
     .option('--rejects <file>', 'rejected rows with reasons (default: OUTPUT.rejects.jsonl; for a PostgreSQL output ferry-batch-TABLE.rejects.jsonl)')
     .addOption(new Option('--max-rejects <n>', 'fail the job once more rows than this are rejected').argParser(integer('max rejects')))
     .option('--shard <i/n>', 'score only rows with row number % n == i (for n parallel workers)')
-    .option('--checkpoint <file>', 'progress file for resuming (default: OUTPUT.checkpoint.json; for a PostgreSQL output ferry-batch-TABLE.checkpoint.json)')
+    .option('--checkpoint <file>', 'progress file for resuming (default: OUTPUT.checkpoint.json; for a PostgreSQL output ferry-batch-TABLE[.shard-I-of-N].checkpoint.json)')
     .option('--json', 'print the summary as JSON')
     .action(async (model: string, opts: Record<string, unknown>) => {
       // Loaded on use: the writers bring DuckDB (and pg, on use), which `ferry serve` should not load at start-up.
@@ -47,8 +47,12 @@ export function registerBatch(program: Command): void {
         const output = opts.output as string;
         const outputFormat = ((opts.format as string | undefined) ?? outputFormatFromPath(output)) as OutputFormat;
         const fromPath = opts.inputFormat ? { format: opts.inputFormat as SourceFormat } : formatFromPath(opts.input as string);
-        // A PostgreSQL output is no file to put the checkpoint and rejects beside: they go in the working folder.
-        const sidecar = outputFormat === 'postgres' ? `ferry-batch-${(opts.table as string | undefined) ?? 'predictions'}` : output;
+        // A PostgreSQL output is no file to put the checkpoint and rejects beside: they go in the working folder, one
+        // pair per shard (shards share the table, not their progress).
+        const shardOf = opts.shard ? shard(opts.shard as string) : undefined;
+        const sidecar = outputFormat === 'postgres'
+          ? `ferry-batch-${(opts.table as string | undefined) ?? 'predictions'}${shardOf ? `.shard-${shardOf.index}-of-${shardOf.count}` : ''}`
+          : output;
         scorer = await openScorer({
           model,
           ...(opts.models ? { modelsDir: opts.models as string } : {}),
@@ -69,7 +73,7 @@ export function registerBatch(program: Command): void {
           ...(opts.table !== undefined ? { table: opts.table as string } : {}),
           rejects: (opts.rejects as string | undefined) ?? `${sidecar}.rejects.jsonl`,
           ...(opts.maxRejects !== undefined ? { maxRejects: opts.maxRejects as number } : {}),
-          ...(opts.shard ? { shard: shard(opts.shard as string) } : {}),
+          ...(shardOf ? { shard: shardOf } : {}),
           checkpoint: (opts.checkpoint as string | undefined) ?? `${sidecar}.checkpoint.json`,
           commitEveryMs: 5000,
         }, progress.update);
