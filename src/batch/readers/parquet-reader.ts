@@ -54,7 +54,7 @@ export async function openParquetReader(path: string, options: ReaderOptions): P
     if (start > totalRows) {
       throw invalid(`${path}: resume row ${start} lies past the file's ${totalRows} rows; was the file changed?`);
     }
-    // OFFSET in the query: DuckDB skips whole row groups without decoding them.
+    // OFFSET in the query: the rows before the resume point are skipped inside DuckDB and never reach JavaScript.
     const result = await conn.stream(`SELECT * FROM read_parquet(${literal(path)})${start > 0 ? ` OFFSET ${start}` : ''}`);
     const header = result.columnNames();
     const plan = planInputs(header, options, false, result.columnTypes().map(isNumericDuckType));
