@@ -40,8 +40,7 @@ function connectReason(e: unknown): string {
     case 'ECONNREFUSED': return `nothing listens there (${m})`;
     case 'ENOTFOUND': case 'EAI_AGAIN': return `unknown host (${m})`;
     case '28P01': case '28000': return `authentication failed (${m})`;
-    case '3D000': return m;
-    default: return m;
+    default: return m; // e.g. 3D000: database "x" does not exist
   }
 }
 

@@ -11,7 +11,7 @@
  * the model by default; bigint and numeric come from the server as text and are parsed as CSV parses a field, so a
  * numeric too large for a double is read as the nearest double, as from a CSV file. Text columns may be ids.
  */
-import { invalid } from '../../errors.js';
+import { invalid, isFerryError } from '../../errors.js';
 import { connectPostgres, queryReason, redactUrl, tableIdent, type PostgresClient } from '../postgres.js';
 import type { Reader, ReaderOptions, RowBatch } from '../types.js';
 import { checkReaderOptions, planInputs, RowStore, startRow, toTensors, type InputPlan } from './input-plan.js';
@@ -73,7 +73,7 @@ export async function openPostgresReader(url: string, options: PostgresReaderOpt
         }
       }
     } catch (e) {
-      throw e instanceof Error && e.name === 'FerryError' ? e : invalid(`${flag} failed: ${queryReason(e)}`);
+      throw isFerryError(e) ? e : invalid(`${flag} failed: ${queryReason(e)}`);
     }
     const first = await fetch(client, options.batchSize, flag);
     const header = first.fields.map((f) => f.name);

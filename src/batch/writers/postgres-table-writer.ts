@@ -14,7 +14,7 @@
  * hold a NUL character: such a value fails the job rather than being cut); an array output as an array of that type
  * (real[]); model text; model_version text. NaN and infinities are stored as they are.
  */
-import { invalid } from '../../errors.js';
+import { invalid, isFerryError } from '../../errors.js';
 import type { Datatype } from '../../tensor/datatypes.js';
 import { fromHalfBits } from '../../tensor/fp16.js';
 import { connectPostgres, queryReason, redactUrl, tableIdent, type PostgresClient } from '../postgres.js';
@@ -223,7 +223,7 @@ export async function openPostgresTableWriter(url: string, options: WriterOption
     try {
       await ensureTable(client, where, table, wantedColumns(layout));
     } catch (e) {
-      if (e instanceof Error && e.name === 'FerryError') throw e;
+      if (isFerryError(e)) throw e;
       throw invalid(`${where}: ${queryReason(e)}`);
     }
     return new PostgresTableWriter(where, client, name, table, layout, options, resume?.rows ?? 0);
