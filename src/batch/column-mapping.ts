@@ -1,6 +1,8 @@
 /**
  * Which source columns feed which model input. Defaults: a column named after an input feeds it; a model with one
- * input takes every other column in order (the id column aside). `--map INPUT=a,b,c` says it explicitly.
+ * input takes every other column in order (the id column aside) or, from a typed source (Parquet, PostgreSQL), every
+ * numeric column in order, so a text column (a name, a date) is not fed to the model. `--map INPUT=a,b,c` says it
+ * explicitly.
  */
 import type { TensorSpec } from '../tensor/tensor.js';
 import type { InputMapping } from './types.js';
@@ -9,8 +11,10 @@ export interface MappingOptions {
   /** INPUT -> column names, from --map. */
   readonly map?: Readonly<Record<string, readonly string[]>>;
   readonly idColumn?: string;
-  /** JSON Lines: one column may hold a whole row of an input as an array. */
+  /** JSON Lines, Parquet, PostgreSQL: one column may hold a whole row of an input as an array. */
   readonly arrayColumns?: boolean;
+  /** Typed sources: which columns hold numbers (or arrays of numbers); only these feed an input by default. */
+  readonly numeric?: readonly boolean[];
 }
 
 export function mapColumns(
@@ -38,7 +42,7 @@ export function mapColumns(
     const named = options.map?.[spec.name];
     if (named) columns = named.map((c) => column(c, `--map ${spec.name}`));
     else if (index.has(spec.name) && (elements === 1 || options.arrayColumns)) columns = [index.get(spec.name)!];
-    else if (inputs.length === 1) columns = header.map((_, i) => i).filter((i) => i !== idColumn);
+    else if (inputs.length === 1) columns = header.map((_, i) => i).filter((i) => i !== idColumn && (options.numeric?.[i] ?? true));
     else throw new Error(`model input '${spec.name}' (shape [${shape.join(',')}]) has no column of its name; say which columns feed it with --map ${spec.name}=COL1,COL2,...`);
     const arrayColumn = options.arrayColumns && columns.length === 1 && (elements > 1 || !fixed);
     if (!fixed && !arrayColumn) {

@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { openReader, type SourceFormat } from './readers/index.js';
-import { openWriter, openRejectsWriter, type OutputFormat } from './writers/index.js';
+import { isTableFormat, openWriter, openRejectsWriter, type OutputFormat } from './writers/index.js';
 import { mapColumns } from './column-mapping.js';
 import { readCheckpoint, removeCheckpoint, sameJob, writeCheckpoint, type Checkpoint, type JobCounts } from './checkpoint.js';
 import type { Scorer } from './scorer.js';
@@ -20,6 +20,12 @@ export interface BatchJobOptions {
   readonly idColumn?: string;
   readonly map?: Readonly<Record<string, readonly string[]>>;
   readonly delimiter?: string;
+  /** PostgreSQL input: the query whose rows are scored (it needs an ORDER BY for resuming and sharding to be exact). */
+  readonly query?: string;
+  /** PostgreSQL input: a table to read whole, in primary key order, instead of a query. */
+  readonly inputTable?: string;
+  /** Table outputs (DuckDB, PostgreSQL): the table upserted into (default 'predictions'). */
+  readonly table?: string;
   /** Rejected rows go here (JSON Lines). */
   readonly rejects: string;
   /** The job fails once more rows than this are rejected; undefined = no limit. */
@@ -32,9 +38,11 @@ export interface BatchJobOptions {
 
 export interface JobProgress {
   readonly counts: JobCounts;
-  /** Bytes of the input read so far, and its size: the fraction done. */
+  /** Bytes of the input read so far, and its size: the fraction done (both 0 for a source without byte offsets). */
   readonly inputBytes: number;
   readonly inputSize: number;
+  /** Rows in the whole source, when known up front (Parquet): the fraction done where there are no bytes. */
+  readonly inputRows?: number;
   readonly elapsedMs: number;
 }
 
@@ -55,10 +63,24 @@ export class TooManyRejects extends Error {}
 
 export async function runBatchJob(scorer: Scorer, o: BatchJobOptions, onProgress?: (p: JobProgress) => void): Promise<JobSummary> {
   const started = performance.now();
-  const inputInfo = await stat(o.input);
+  const tableOutput = isTableFormat(o.outputFormat);
+  if (o.table !== undefined && !tableOutput) throw new Error(`--table is for table outputs (a .duckdb file or a postgresql:// URL), not ${o.outputFormat}`);
+  if ((o.query !== undefined || o.inputTable !== undefined) && o.inputFormat !== 'postgres') {
+    throw new Error(`--query and --input-table are for a PostgreSQL input (a postgresql:// URL), not ${o.inputFormat}`);
+  }
+  // The job's identity: a file by its path, size and modification time; a database by its URL (password hidden)
+  // and the query (or table), which cannot be checked for change: the query's ORDER BY keeps row numbers meaningful.
+  const databaseInput = o.inputFormat === 'postgres';
+  const inputInfo = databaseInput ? { size: 0, mtimeMs: 0 } : await stat(o.input);
+  const { redactUrl } = databaseInput || o.outputFormat === 'postgres' ? await import('./postgres.js') : { redactUrl: (s: string) => s };
+  const source = databaseInput
+    ? { input: redactUrl(o.input), query: o.query ?? null, inputTable: o.inputTable ?? null }
+    : { input: resolve(o.input), inputSize: inputInfo.size, inputModified: inputInfo.mtimeMs };
   const job = {
-    input: resolve(o.input), inputSize: inputInfo.size, inputModified: inputInfo.mtimeMs,
-    output: resolve(o.output), outputFormat: o.outputFormat, model: scorer.model, modelVersion: scorer.version,
+    ...source,
+    output: o.outputFormat === 'postgres' ? redactUrl(o.output) : resolve(o.output), outputFormat: o.outputFormat,
+    ...(tableOutput ? { table: o.table ?? 'predictions' } : {}),
+    model: scorer.model, modelVersion: scorer.version,
     shard: o.shard ?? null, idColumn: o.idColumn ?? null, map: o.map ?? null,
   };
   let checkpoint = await readCheckpoint(o.checkpoint);
@@ -67,7 +89,7 @@ export async function runBatchJob(scorer: Scorer, o: BatchJobOptions, onProgress
   }
   const counts: JobCounts = checkpoint ? { ...checkpoint.counts } : { consumed: 0, scored: 0, rejected: 0 };
   const resumedFrom = checkpoint?.position.rowNumber;
-  const writerOptions = { model: scorer.model, modelVersion: scorer.version, outputs: scorer.outputs };
+  const writerOptions = { model: scorer.model, modelVersion: scorer.version, outputs: scorer.outputs, ...(o.table !== undefined ? { table: o.table } : {}) };
   const writer = await openWriter(o.output, o.outputFormat, { ...writerOptions, ...(checkpoint ? { resume: checkpoint.writer } : {}) });
   const rejects = await openRejectsWriter(o.rejects, checkpoint ? { resume: checkpoint.rejects } : {});
   const consumedBefore = counts.consumed;
@@ -78,53 +100,70 @@ export async function runBatchJob(scorer: Scorer, o: BatchJobOptions, onProgress
     await writeCheckpoint(o.checkpoint, checkpoint);
   };
 
-  if (!checkpoint?.finished) {
-    const reader = await openReader(o.input, o.inputFormat, {
-      batchSize: o.batchSize,
-      mapColumns: (header) => mapColumns(header, scorer.inputs, { map: o.map ?? {}, ...(o.idColumn ? { idColumn: o.idColumn } : {}), arrayColumns: o.inputFormat === 'jsonl' }),
-      ...(o.shard ? { shard: o.shard } : {}),
-      ...(checkpoint ? { startAt: checkpoint.position } : {}),
-      ...(o.delimiter ? { delimiter: o.delimiter } : {}),
-    });
-    let position: SourcePosition = checkpoint?.position ?? { byteOffset: 0, rowNumber: 0 };
-    let lastCommit = performance.now();
-    try {
-      let scoring: { batch: RowBatch; outputs: ReturnType<Scorer['score']> } | undefined;
-      const finish = async (): Promise<void> => {
-        if (!scoring) return;
-        const { batch, outputs } = scoring;
-        scoring = undefined;
-        if (batch.ids.length > 0) await writer.write({ ids: batch.ids, rowNumbers: batch.rowNumbers, outputs: await outputs });
-        counts.scored += batch.ids.length;
-        counts.consumed += batch.consumed;
-        position = batch.next;
-        onProgress?.({ counts, inputBytes: position.byteOffset, inputSize: inputInfo.size, elapsedMs: performance.now() - started });
-        if (performance.now() - lastCommit >= o.commitEveryMs) {
-          await commit(position, false);
-          lastCommit = performance.now();
+  try {
+    if (!checkpoint?.finished) {
+      const reader = await openReader(o.input, o.inputFormat, {
+        batchSize: o.batchSize,
+        // Typed sources (Parquet, PostgreSQL) say which columns are numeric; like JSON Lines, a column may hold an array.
+        mapColumns: (header, numeric) => mapColumns(header, scorer.inputs, {
+          map: o.map ?? {}, ...(o.idColumn ? { idColumn: o.idColumn } : {}), arrayColumns: o.inputFormat !== 'csv', ...(numeric ? { numeric } : {}),
+        }),
+        ...(o.shard ? { shard: o.shard } : {}),
+        ...(checkpoint ? { startAt: checkpoint.position } : {}),
+        ...(o.delimiter ? { delimiter: o.delimiter } : {}),
+        ...(o.query !== undefined ? { query: o.query } : {}),
+        ...(o.inputTable !== undefined ? { table: o.inputTable } : {}),
+        ...(o.idColumn !== undefined ? { idColumnName: o.idColumn } : {}),
+      });
+      let position: SourcePosition = checkpoint?.position ?? { byteOffset: 0, rowNumber: 0 };
+      let lastCommit = performance.now();
+      try {
+        let scoring: { batch: RowBatch; outputs: ReturnType<Scorer['score']> } | undefined;
+        const finish = async (): Promise<void> => {
+          if (!scoring) return;
+          const { batch, outputs } = scoring;
+          scoring = undefined;
+          if (batch.ids.length > 0) await writer.write({ ids: batch.ids, rowNumbers: batch.rowNumbers, outputs: await outputs });
+          counts.scored += batch.ids.length;
+          counts.consumed += batch.consumed;
+          position = batch.next;
+          onProgress?.({
+            counts, inputBytes: position.byteOffset, inputSize: inputInfo.size,
+            ...(reader.totalRows !== undefined ? { inputRows: reader.totalRows } : {}), elapsedMs: performance.now() - started,
+          });
+          if (performance.now() - lastCommit >= o.commitEveryMs) {
+            await commit(position, false);
+            lastCommit = performance.now();
+          }
+        };
+        for await (const batch of reader.batches()) {
+          await finish();
+          await rejects.write(batch.rejects);
+          counts.rejected += batch.rejects.length;
+          if (o.maxRejects !== undefined && counts.rejected > o.maxRejects) {
+            // The rejects are flushed for the user to read, but not committed: a rerun (after raising the limit or
+            // fixing the data) reads this stretch again and must not list its rejects twice.
+            await rejects.commit();
+            throw new TooManyRejects(`${counts.rejected} rows rejected, more than --max-rejects ${o.maxRejects}; see ${o.rejects} (the last: row ${batch.rejects.at(-1)!.row}: ${batch.rejects.at(-1)!.reason})`);
+          }
+          // Scoring starts now; the next batch is read while it runs.
+          scoring = { batch, outputs: batch.ids.length > 0 ? scorer.score(batch.inputs) : Promise.resolve([]) };
+          scoring.outputs.catch(() => {}); // awaited in finish(); this only keeps an early failure from going unhandled
         }
-      };
-      for await (const batch of reader.batches()) {
         await finish();
-        await rejects.write(batch.rejects);
-        counts.rejected += batch.rejects.length;
-        if (o.maxRejects !== undefined && counts.rejected > o.maxRejects) {
-          // The rejects are flushed for the user to read, but not committed: a rerun (after raising the limit or
-          // fixing the data) reads this stretch again and must not list its rejects twice.
-          await rejects.commit();
-          throw new TooManyRejects(`${counts.rejected} rows rejected, more than --max-rejects ${o.maxRejects}; see ${o.rejects} (the last: row ${batch.rejects.at(-1)!.row}: ${batch.rejects.at(-1)!.reason})`);
-        }
-        // Scoring starts now; the next batch is read while it runs.
-        scoring = { batch, outputs: batch.ids.length > 0 ? scorer.score(batch.inputs) : Promise.resolve([]) };
-        scoring.outputs.catch(() => {}); // awaited in finish(); this only keeps an early failure from going unhandled
+        await commit(position, true);
+      } finally {
+        await reader.close();
       }
-      await finish();
-      await commit(position, true);
-    } finally {
-      await reader.close();
     }
+    await writer.close();
+  } catch (e) {
+    // A failed job lets go of its outputs without completing them: a database writer rolls back what it had not
+    // committed and closes its connection (which would otherwise keep the process alive); files stay for a resume.
+    await writer.abort?.().catch(() => {});
+    await rejects.close().catch(() => {});
+    throw e;
   }
-  await writer.close();
   await rejects.close();
   await removeCheckpoint(o.checkpoint);
   const seconds = (performance.now() - started) / 1000;
@@ -133,8 +172,8 @@ export async function runBatchJob(scorer: Scorer, o: BatchJobOptions, onProgress
     ...counts,
     model: scorer.model,
     modelVersion: scorer.version,
-    input: o.input,
-    output: o.output,
+    input: databaseInput ? redactUrl(o.input) : o.input,
+    output: o.outputFormat === 'postgres' ? redactUrl(o.output) : o.output,
     rejectsFile: o.rejects,
     rowsThisRun,
     seconds,

@@ -14,14 +14,29 @@ function duration(seconds: number): string {
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 
+/**
+ * The fraction done comes from bytes (text files), or from rows where the source has no byte offsets but knows its
+ * row count (Parquet). A query's row count is unknown until it is read through: then there is no bar and no ETA.
+ */
 export function progressLine(p: JobProgress, startBytes: number, startRows: number): string {
-  const fraction = p.inputSize > 0 ? Math.min(1, p.inputBytes / p.inputSize) : 0;
   const seconds = p.elapsedMs / 1000;
   const rate = (p.counts.consumed - startRows) / Math.max(seconds, 1e-3);
-  const bytesRate = (p.inputBytes - startBytes) / Math.max(seconds, 1e-3);
-  const eta = bytesRate > 0 ? (p.inputSize - p.inputBytes) / bytesRate : Infinity;
+  const tail = `${int(p.counts.consumed)} rows  ${int(rate)} rows/s`;
+  const rejected = `rejected ${int(p.counts.rejected)}`;
+  let fraction: number;
+  let eta: number;
+  if (p.inputSize > 0) {
+    fraction = Math.min(1, p.inputBytes / p.inputSize);
+    const bytesRate = (p.inputBytes - startBytes) / Math.max(seconds, 1e-3);
+    eta = bytesRate > 0 ? (p.inputSize - p.inputBytes) / bytesRate : Infinity;
+  } else if (p.inputRows !== undefined && p.inputRows > 0) {
+    fraction = Math.min(1, p.counts.consumed / p.inputRows);
+    eta = rate > 0 ? (p.inputRows - p.counts.consumed) / rate : Infinity;
+  } else {
+    return `${tail}  ${rejected}`;
+  }
   const filled = Math.round(fraction * WIDTH);
-  return `[${'#'.repeat(filled)}${'.'.repeat(WIDTH - filled)}] ${(fraction * 100).toFixed(1)}%  ${int(p.counts.consumed)} rows  ${int(rate)} rows/s  ETA ${duration(eta)}  rejected ${int(p.counts.rejected)}`;
+  return `[${'#'.repeat(filled)}${'.'.repeat(WIDTH - filled)}] ${(fraction * 100).toFixed(1)}%  ${tail}  ETA ${duration(eta)}  ${rejected}`;
 }
 
 /** Writes progress to stderr at most every `everyMs`: one rewritten line on a terminal, nothing otherwise. */

@@ -6,9 +6,14 @@
 import type { Datatype } from '../tensor/datatypes.js';
 import type { Tensor, TensorSpec } from '../tensor/tensor.js';
 
-/** Where reading resumes: the byte offset of the next unread row, and that row's number. */
+/**
+ * Where reading resumes: the byte offset of the next unread row, and that row's number. Text files (CSV, JSON Lines)
+ * seek to the byte offset. Row-addressed sources (Parquet, a PostgreSQL query) have no byte offsets: for them
+ * byteOffset is always 0 and rowNumber alone says where to resume (Parquet skips that many rows of the file, a
+ * PostgreSQL cursor moves past that many rows of the query's result).
+ */
 export interface SourcePosition {
-  /** Byte offset in the source file of the first row not yet consumed (for CSV, past the header). */
+  /** Byte offset in the source file of the first row not yet consumed (for CSV, past the header); 0 for row-addressed sources. */
   readonly byteOffset: number;
   /** 0-based index of that row among the data rows (the header is not a row). */
   readonly rowNumber: number;
@@ -36,14 +41,19 @@ export interface InputMapping {
 export interface ReaderOptions {
   /** Rows per batch (before rejects are taken out). */
   readonly batchSize: number;
-  /** Maps header columns to model inputs; called once the header is known. */
-  readonly mapColumns: (header: readonly string[]) => { mappings: readonly InputMapping[]; idColumn: number | undefined };
+  /**
+   * Maps header columns to model inputs; called once the header is known. Typed sources (Parquet, PostgreSQL) also
+   * say which columns hold numbers (or arrays of numbers): by default only those feed a model input.
+   */
+  readonly mapColumns: (header: readonly string[], numeric?: readonly boolean[]) => { mappings: readonly InputMapping[]; idColumn: number | undefined };
   /** Only rows with rowNumber % count === index are read (`--shard index/count`); default: all. */
   readonly shard?: { readonly index: number; readonly count: number };
   /** Resume here instead of at the start. */
   readonly startAt?: SourcePosition;
   /** CSV only: the field delimiter (default ','). */
   readonly delimiter?: string;
+  /** PostgreSQL only: the query whose rows are scored. */
+  readonly query?: string;
 }
 
 export interface RowBatch {
@@ -64,6 +74,8 @@ export interface RowBatch {
 export interface Reader {
   /** The source's column names. */
   readonly header: readonly string[];
+  /** Rows in the whole source, when known without reading it (Parquet's metadata); for progress. */
+  readonly totalRows?: number;
   batches(): AsyncIterable<RowBatch>;
   close(): Promise<void>;
 }
@@ -85,12 +97,19 @@ export interface WriterOptions {
   readonly outputs: readonly TensorSpec[];
   /** When resuming: the state committed last; everything the writer wrote after it is discarded. */
   readonly resume?: WriterState;
+  /** Table outputs (DuckDB, PostgreSQL) only: the table upserted into (default 'predictions'). */
+  readonly table?: string;
 }
 
 export interface Writer {
   write(batch: ScoredBatch): Promise<void>;
-  /** Makes everything written so far durable (fsync) and returns the state to store in the checkpoint. */
+  /** Makes everything written so far durable (fsync, or a database's COMMIT) and returns the state to store in the checkpoint. */
   commit(): Promise<WriterState>;
   /** Completes the output (e.g. merges Parquet parts); the job is done after this. */
   close(): Promise<void>;
+  /**
+   * After a failure: lets go of the output without completing it, dropping what was not committed (a database
+   * writer rolls back and closes its connection). Writers holding nothing that outlives the process may omit it.
+   */
+  abort?(): Promise<void>;
 }

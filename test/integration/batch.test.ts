@@ -1,7 +1,8 @@
 /**
- * `ferry batch` as a user runs it (the real command, real files): every input and output format with the same
- * answers as `ferry serve`, rejects, the rejects limit, sharding, remote mode through a running server, and a job
- * killed with SIGKILL at random moments that, rerun with the same command, holds every row exactly once.
+ * `ferry batch` as a user runs it (the real command, real files, a real PostgreSQL server started for the test):
+ * every input and output format with the same answers as `ferry serve`, rejects, the rejects limit, sharding,
+ * remote mode through a running server, and a job killed with SIGKILL at random moments that, rerun with the same
+ * command, holds every row exactly once (files, a DuckDB table, a PostgreSQL table).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { EXAMPLES, postJson, startTestServer, type TestServer } from '../helpers/server.js';
 import { referenceModels } from '../helpers/reference.js';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const ref = referenceModels().find((r) => r.model === 'breast_cancer')!;
@@ -43,6 +45,18 @@ function ferry(args: string[], killAfterMs?: number): Promise<Run> {
   return once(child, 'exit').then(([code, signal]) => ({ code, signal, stdout, stderr }));
 }
 
+/** Runs SQL on a DuckDB database (a file, or ':memory:') and returns the rows as JSON values. */
+async function duckSql(database: string, sql: string): Promise<Record<string, unknown>[]> {
+  const db = await DuckDBInstance.create(database);
+  const conn = await db.connect();
+  try {
+    return (await conn.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
+  } finally {
+    conn.closeSync();
+    db.closeSync();
+  }
+}
+
 function readJsonl(path: string): Record<string, unknown>[] {
   return readFileSync(path, 'utf8').split('\n').filter((l) => l).map((l) => JSON.parse(l));
 }
@@ -51,8 +65,10 @@ describe('ferry batch', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-batch-'));
   const csv = join(dir, 'rows.csv');
   const jsonl = join(dir, 'rows.jsonl');
+  const parquet = join(dir, 'rows.parquet');
   const N = 3000;
   let server: TestServer;
+  let postgres: TestPostgres;
   /** What `ferry serve` answers for every row, keyed by id. */
   const online = new Map<string, { label: number; probabilities: number[] }>();
 
@@ -65,6 +81,21 @@ describe('ferry batch', () => {
     }
     writeFileSync(csv, text);
     writeFileSync(jsonl, lines);
+    // The same rows as Parquet (DOUBLE columns, as DuckDB reads the CSV) and as a PostgreSQL table, with a text
+    // column that is not a feature: typed sources feed only numeric columns to the model by default.
+    await duckSql(':memory:', `COPY (SELECT *, 'note ' || id AS note FROM read_csv('${csv}')) TO '${parquet}' (FORMAT parquet, ROW_GROUP_SIZE 1000)`);
+    postgres = await startPostgres();
+    await postgres.query(`CREATE TABLE rows (id text PRIMARY KEY, ${FEATURES.map((f) => `${f} double precision`).join(', ')}, note text)`);
+    for (let start = 0; start < N; start += 500) {
+      const values: unknown[] = [];
+      const tuples: string[] = [];
+      for (let k = start; k < Math.min(N, start + 500); k++) {
+        const at = values.length;
+        values.push(`r${k}`, ...row(k), `note ${k}`);
+        tuples.push(`(${Array.from({ length: 32 }, (_, j) => `$${at + j + 1}`).join(', ')})`);
+      }
+      await postgres.query(`INSERT INTO rows VALUES ${tuples.join(', ')}`, values);
+    }
     server = await startTestServer();
     for (let start = 0; start < N; start += 500) {
       const rows = Array.from({ length: Math.min(500, N - start) }, (_, j) => row(start + j));
@@ -74,7 +105,8 @@ describe('ferry batch', () => {
     }
   });
   after(async () => {
-    await server.stop();
+    await server?.stop();
+    await postgres?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -152,6 +184,57 @@ describe('ferry batch', () => {
     assert.ok(readJsonl(outs[1]!).every((r) => Number(String(r.id).slice(1)) % 3 === 1));
   });
 
+  it('Parquet in, DuckDB table out: the same answers as ferry serve (and as the CSV path); a rerun upserts', async () => {
+    const out = join(dir, 'scores.duckdb');
+    const args = ['batch', 'breast_cancer', '--models', EXAMPLES, '--input', parquet, '--output', out, '--table', 'scores', '--id-column', 'id', '--batch-size', '700', '--json'];
+    let run = await ferry(args);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(JSON.parse(run.stdout).scored, N);
+    const read = async () => (await duckSql(out, 'SELECT * FROM scores')).map((r) => ({ ...r, output_probability: (r.output_probability as number[]).map(Number) }));
+    assertMatchesServe(await read());
+    run = await ferry(args);
+    assert.equal(run.code, 0, run.stderr);
+    assertMatchesServe(await read()); // the same N rows, overwritten, none added
+  });
+
+  it('PostgreSQL in (--query, --input-table), PostgreSQL out: the same answers; a nightly rerun overwrites', async () => {
+    const common = ['batch', 'breast_cancer', '--models', EXAMPLES, '--input', postgres.url, '--output', postgres.url, '--table', 'nightly', '--id-column', 'id',
+      '--checkpoint', join(dir, 'nightly.checkpoint.json'), '--rejects', join(dir, 'nightly.rejects.jsonl'), '--batch-size', '512'];
+    const read = async () => (await postgres.query<Record<string, unknown>>('SELECT * FROM nightly')).map((r) => ({ ...r, output_probability: (r.output_probability as number[]).map(Math.fround) }));
+    let run = await ferry([...common, '--query', 'SELECT * FROM rows ORDER BY id']);
+    assert.equal(run.code, 0, run.stderr);
+    // PostgreSQL's real[] holds float32 and prints its shortest decimal: both sides compare as float32.
+    const expected = new Map([...online.entries()].map(([id, v]) => [id, { ...v, probabilities: v.probabilities.map(Math.fround) }]));
+    const check = (rows: Record<string, unknown>[]) => {
+      assert.equal(rows.length, N, 'every row exactly once');
+      for (const r of rows) {
+        const want = expected.get(r.id as string)!;
+        assert.equal(Number(r.output_label), want.label, `row ${r.id} label`);
+        assert.deepEqual(r.output_probability, want.probabilities, `row ${r.id} probabilities`);
+        assert.deepEqual([r.model, r.model_version], ['breast_cancer', '1']);
+      }
+    };
+    check(await read());
+    run = await ferry([...common, '--input-table', 'rows']);
+    assert.equal(run.code, 0, run.stderr);
+    check(await read());
+  });
+
+  it('a PostgreSQL input that cannot be reached, or has no query: exit code 2 and a clear message', async () => {
+    const out = join(dir, 'never.jsonl');
+    let run = await ferry(['batch', 'breast_cancer', '--models', EXAMPLES, '--input', 'postgresql://ferry:s3cret@127.0.0.1:1/db', '--query', 'SELECT 1', '--output', out]);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /cannot connect to PostgreSQL at postgresql:\/\/ferry:\*\*\*@127\.0\.0\.1:1\/db \(--input\)/);
+    assert.doesNotMatch(run.stderr, /s3cret|\n\s+at /);
+    run = await ferry(['batch', 'breast_cancer', '--models', EXAMPLES, '--input', postgres.url, '--output', out]);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /needs --query/);
+    run = await ferry(['batch', 'breast_cancer', '--models', EXAMPLES, '--input', postgres.url, '--query', 'SELECT * FROM no_such_table', '--output', out]);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /--query failed: relation "no_such_table" does not exist/);
+    assert.doesNotMatch(run.stderr, /\n\s+at /);
+  });
+
   it('remote mode scores through a running server, with the same answers', async () => {
     const out = join(dir, 'remote.jsonl');
     const run = await ferry(['batch', `${server.url}/v2/models/breast_cancer`, '--input', csv, '--output', out, '--id-column', 'id', '--batch-size', '700']);
@@ -170,14 +253,18 @@ describe('ferry batch', () => {
     const t0 = performance.now();
     assert.equal((await ferry(args(clean))).code, 0);
     const cleanMs = performance.now() - t0;
-    for (const format of ['jsonl', 'parquet']) {
-      const out = join(dir, `killed.${format}`);
+    for (const format of ['jsonl', 'parquet', 'duckdb', 'postgres']) {
+      const out = format === 'postgres' ? postgres.url : join(dir, `killed.${format}`);
+      // A table output: upserts into table 'killed'; its checkpoint and rejects go beside the other outputs.
+      const extra = format === 'postgres' || format === 'duckdb'
+        ? ['--table', 'killed', '--checkpoint', join(dir, `killed-${format}.checkpoint.json`), '--rejects', join(dir, `killed-${format}.rejects.jsonl`)]
+        : [];
       let kills = 0;
       let run: Run;
       // Kill after a random time each try, until a run gets to finish on its own.
       for (;;) {
         // Somewhere between start-up and the end of a clean run's time: while loading, reading, scoring or writing.
-        run = await ferry(args(out), kills < 4 ? cleanMs * (0.3 + 0.6 * Math.random()) : undefined);
+        run = await ferry([...args(out), ...extra], kills < 4 ? cleanMs * (0.3 + 0.6 * Math.random()) : undefined);
         if (run.signal !== 'SIGKILL') break;
         kills++;
       }
@@ -185,6 +272,8 @@ describe('ferry batch', () => {
       assert.ok(kills >= 1, 'the job was killed at least once');
       let rows: Record<string, unknown>[];
       if (format === 'jsonl') rows = readJsonl(out);
+      else if (format === 'duckdb') rows = await duckSql(out, 'SELECT id, output_label FROM killed');
+      else if (format === 'postgres') rows = await postgres.query('SELECT id, output_label FROM killed');
       else {
         const db = await DuckDBInstance.create(':memory:');
         const conn = await db.connect();

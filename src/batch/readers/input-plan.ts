@@ -38,8 +38,8 @@ export interface InputPlan {
  * Calls `mapColumns` and checks what it returned against the header. `oneColumnPerElement`: CSV (each column
  * holds one value); JSON Lines relaxes it, since a column may hold an array that fills several elements.
  */
-export function planInputs(header: readonly string[], options: ReaderOptions, oneColumnPerElement: boolean): InputPlan {
-  const { mappings, idColumn } = options.mapColumns(header);
+export function planInputs(header: readonly string[], options: ReaderOptions, oneColumnPerElement: boolean, numeric?: readonly boolean[]): InputPlan {
+  const { mappings, idColumn } = options.mapColumns(header, numeric);
   const isColumn = (c: number) => Number.isInteger(c) && c >= 0 && c < header.length;
   if (idColumn !== undefined && !isColumn(idColumn)) throw invalid(`id column ${idColumn} is not a column of the header (${header.length} columns)`);
   let width = 0;
@@ -132,6 +132,18 @@ export function checkReaderOptions(options: ReaderOptions): { index: number; cou
   }
   if (startAt) checkPosition(startAt);
   return { index: s.index, count: s.count };
+}
+
+/**
+ * Where a row-addressed source (Parquet, PostgreSQL) starts: `startAt`'s row number. Its byte offset must be 0:
+ * anything else is a checkpoint written for a text file.
+ */
+export function startRow(source: string, startAt: SourcePosition | undefined): number {
+  if (!startAt) return 0;
+  if (startAt.byteOffset !== 0) {
+    throw invalid(`${source}: resume offset ${startAt.byteOffset} is not 0; this source resumes by row number alone, so the checkpoint was written for another input`);
+  }
+  return startAt.rowNumber;
 }
 
 function checkPosition(p: SourcePosition): void {

@@ -7,10 +7,11 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { invalid, messageOf } from '../../errors.js';
-import { integerReason, parseBool, parseNumberText, quote } from '../csv/index.js';
+import { quote } from '../csv/index.js';
 import type { Reader, ReaderOptions, RowBatch, SourcePosition } from '../types.js';
 import { checkChunking, FileWindow } from './file-window.js';
-import { checkReaderOptions, startPosition, planInputs, RowStore, toTensors, type InputLayout, type InputPlan } from './input-plan.js';
+import { checkReaderOptions, startPosition, planInputs, RowStore, toTensors, type InputPlan } from './input-plan.js';
+import { RecordParser } from './record-rows.js';
 
 export interface JsonlReaderOptions extends ReaderOptions {
   /** Bytes per read (default 1 MiB). */
@@ -100,7 +101,7 @@ class JsonlReader implements Reader {
     const { index, count } = this.shard;
     const window = new FileWindow(this.file, this.path, this.start.byteOffset, this.chunkSize, this.maxRowBytes);
     const store = new RowStore(batchSize, plan.width);
-    const rows = new RowParser(plan, store);
+    const rows = new RecordParser(plan, store);
     let nextRow = this.start.rowNumber;
     let consumed = 0;
     let taken = 0;
@@ -137,7 +138,7 @@ class JsonlReader implements Reader {
       consumed++;
       if (count === 1 || row % count === index) {
         taken++;
-        rows.parse(buf.toString('utf8', lineStart, lineEnd), row);
+        parseLine(rows, store, buf.toString('utf8', lineStart, lineEnd), row);
       }
       if (taken >= batchSize) yield flush();
     }
@@ -160,136 +161,17 @@ function isBlank(b: Uint8Array, from: number, to: number): boolean {
 }
 
 /** One line to one good row (into the store) or one reject. */
-class RowParser {
-  private readonly rowTexts: string[];
-
-  constructor(
-    private readonly plan: InputPlan,
-    private readonly store: RowStore,
-  ) {
-    this.rowTexts = new Array<string>(plan.textWidth).fill('');
+function parseLine(rows: RecordParser, store: RowStore, line: string, row: number): void {
+  let object: unknown;
+  try {
+    object = JSON.parse(line);
+  } catch (e) {
+    store.rejects.push({ row, reason: `not valid JSON (${messageOf(e)})` });
+    return;
   }
-
-  parse(line: string, row: number): void {
-    const { plan, store } = this;
-    let object: unknown;
-    try {
-      object = JSON.parse(line);
-    } catch (e) {
-      store.rejects.push({ row, reason: `not valid JSON (${messageOf(e)})` });
-      return;
-    }
-    if (!isObject(object)) {
-      store.rejects.push({ row, reason: `not a JSON object but ${Array.isArray(object) ? 'an array' : quote(JSON.stringify(object))}` });
-      return;
-    }
-    let id: string | undefined;
-    let reason: string | undefined;
-    if (plan.idColumn !== undefined) {
-      const name = plan.header[plan.idColumn] as string;
-      const v = object[name];
-      if (typeof v === 'string' && v !== '') id = v;
-      else if (typeof v === 'number' || typeof v === 'bigint') id = String(v);
-      else reason = v === undefined || v === null || v === '' ? `column '${name}' (the id) is missing` : `column '${name}' (the id) is not a string or a number`;
-    }
-    const rowBase = store.rows * plan.width;
-    for (let k = 0; k < plan.inputs.length && reason === undefined; k++) {
-      reason = this.fill(plan.inputs[k] as InputLayout, object, rowBase);
-    }
-    if (reason !== undefined) {
-      store.rejects.push(id === undefined ? { row, reason } : { row, id, reason });
-      return;
-    }
-    for (const t of this.rowTexts) store.texts.push(t);
-    store.ids.push(id ?? String(row));
-    store.rowNumbers.push(row);
-    store.rows++;
+  if (!isObject(object)) {
+    store.rejects.push({ row, reason: `not a JSON object but ${Array.isArray(object) ? 'an array' : quote(JSON.stringify(object))}` });
+    return;
   }
-
-  /** Fills one input's elements of this row; returns why it cannot, if it cannot. */
-  private fill(input: InputLayout, object: Record<string, unknown>, rowBase: number): string | undefined {
-    const { mapping, elements } = input;
-    if (mapping.columns.length === 1 && !input.text && input.info.kind === 'float') {
-      // The common case, {"features": [30 numbers]}: straight into the row, no copy of the values.
-      const v = object[this.plan.header[mapping.columns[0] as number] as string];
-      if (Array.isArray(v) && v.length === elements && this.numbersInto(v, rowBase + input.offset)) return undefined;
-    }
-    const values: unknown[] = [];
-    for (const c of mapping.columns) {
-      const name = this.plan.header[c] as string;
-      const v = object[name];
-      if (v === undefined) return `column '${name}' is missing`;
-      if (Array.isArray(v)) flatten(v, values);
-      else values.push(v);
-      if (values.length > elements) break;
-    }
-    if (values.length !== elements) {
-      const names = mapping.columns.map((c) => `'${this.plan.header[c]}'`).join(', ');
-      return `input '${mapping.input}' takes ${elements} value${elements === 1 ? '' : 's'} a row, column${mapping.columns.length === 1 ? '' : 's'} ${names} hold${mapping.columns.length === 1 ? 's' : ''} ${values.length > elements ? 'more' : values.length}`;
-    }
-    const name = mapping.columns.length === 1 ? (this.plan.header[mapping.columns[0] as number] as string) : undefined;
-    for (let j = 0; j < elements; j++) {
-      const v = values[j];
-      const where = name ?? (this.plan.header[mapping.columns[j] as number] as string);
-      const column = name !== undefined && elements > 1 ? `${where}[${j}]` : where;
-      if (input.text) {
-        if (typeof v === 'string') this.rowTexts[input.offset + j] = v;
-        else if (typeof v === 'number' || typeof v === 'boolean') this.rowTexts[input.offset + j] = String(v);
-        else return `column '${column}': ${shown(v)} is not a string`;
-        continue;
-      }
-      const x = this.number(input, column, v);
-      if (typeof x === 'string') return x;
-      this.store.numbers[rowBase + input.offset + j] = x;
-    }
-    return undefined;
-  }
-
-  /** Copies an array that holds only numbers into the numeric row; false (having written some) if it does not. */
-  private numbersInto(values: readonly unknown[], at: number): boolean {
-    const numbers = this.store.numbers;
-    for (let j = 0; j < values.length; j++) {
-      const v = values[j];
-      if (typeof v !== 'number') return false;
-      numbers[at + j] = v;
-    }
-    return true;
-  }
-
-  /** The value as a number for this input, or why it is not one. */
-  private number(input: InputLayout, column: string, v: unknown): number | string {
-    const { info } = input;
-    if (v === null) return `column '${column}' is null`;
-    if (info.kind === 'bool') {
-      if (typeof v === 'boolean') return v ? 1 : 0;
-      if (v === 0 || v === 1) return v;
-      const b = typeof v === 'string' ? parseBool(v) : undefined;
-      return b ?? `column '${column}': ${shown(v)} is not a boolean (true, false, 1 or 0)`;
-    }
-    let x: number | undefined;
-    if (typeof v === 'number') x = v;
-    else if (typeof v === 'string') {
-      if (v.trim() === '') return `column '${column}' is empty`;
-      x = parseNumberText(v); // "NaN", "Infinity" and numbers written as strings
-    }
-    if (x === undefined) return `column '${column}': ${shown(v)} is not a number`;
-    if (info.kind === 'int' || info.kind === 'bigint') {
-      return integerReason(column, typeof v === 'string' ? v : String(v), x, info.min as number, info.max as number) ?? x;
-    }
-    return x;
-  }
-}
-
-function flatten(values: readonly unknown[], out: unknown[]): void {
-  for (const v of values) {
-    if (Array.isArray(v)) flatten(v, out);
-    else out.push(v);
-  }
-}
-
-/** A JSON value as it appears in a reason: strings quoted, anything else as JSON, cut short when long. */
-function shown(v: unknown): string {
-  if (typeof v === 'string') return quote(v);
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 40 ? `${s.slice(0, 40)}...` : s;
+  rows.add(object, row);
 }

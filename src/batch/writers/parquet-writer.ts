@@ -22,16 +22,11 @@
  */
 import { copyFile, link, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import {
-  BIGINT, BOOLEAN, DOUBLE, FLOAT, INTEGER, LIST, SMALLINT, TINYINT, UBIGINT, UINTEGER, USMALLINT, UTINYINT, VARCHAR,
-  DuckDBDataChunk, DuckDBInstance, DuckDBListValue,
-  type DuckDBAppender, type DuckDBConnection, type DuckDBType, type DuckDBValue, type DuckDBVector,
-} from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 import { internal, invalid } from '../../errors.js';
-import type { Datatype } from '../../tensor/datatypes.js';
-import { fromHalfBits } from '../../tensor/fp16.js';
 import type { ScoredBatch, Writer, WriterOptions, WriterState } from '../types.js';
 import { checkBatch, makeLayout, MODEL_COLUMN, VERSION_COLUMN, type Layout, type OutputData } from './layout.js';
+import { CHUNK_ROWS, chunkTypes, copySegment, fillChunk, type Segment } from './duckdb-chunks.js';
 import { syncDir } from './resumable-file.js';
 import { Serial } from './serial.js';
 
@@ -43,14 +38,6 @@ export type ParquetState = {
   readonly rows: number;
 };
 
-const SCALAR_TYPES: Readonly<Record<Datatype, DuckDBType>> = {
-  BOOL: BOOLEAN, INT8: TINYINT, INT16: SMALLINT, INT32: INTEGER, INT64: BIGINT,
-  UINT8: UTINYINT, UINT16: USMALLINT, UINT32: UINTEGER, UINT64: UBIGINT,
-  FP16: FLOAT, FP32: FLOAT, FP64: DOUBLE, BYTES: VARCHAR,
-};
-
-/** DuckDB's vector size: the most rows one data chunk holds. */
-const CHUNK_ROWS = 2048;
 const PART_RE = /^part-(\d+)\.parquet$/;
 
 export function partsDirOf(output: string): string {
@@ -95,56 +82,6 @@ async function fsyncFile(path: string): Promise<void> {
   }
 }
 
-/** The JS value DuckDB's vector takes for one element of an output. */
-function elementReader(out: OutputData): (i: number) => DuckDBValue {
-  const d = out.data;
-  switch (out.column.kind) {
-    case 'fp16': return (i) => fromHalfBits(d[i] as number);
-    case 'bool': return (i) => d[i] !== 0;
-    default: return (i) => d[i] as DuckDBValue; // number, bigint or string, as the vector's type wants
-  }
-}
-
-/** A stretch of rows waiting for a data chunk: rows [start, start + n) of a batch's ids and outputs. */
-interface Segment {
-  readonly ids: readonly string[];
-  readonly outs: readonly OutputData[];
-  readonly start: number;
-  readonly n: number;
-}
-
-/** A segment's own copy of its rows, for keeping it past write(): the caller may reuse the batch's arrays. */
-function copySegment(seg: Segment): Segment {
-  const slice = (d: ArrayLike<unknown>, from: number, to: number): ArrayLike<unknown> => (d as unknown[]).slice(from, to);
-  return {
-    ids: seg.ids.slice(seg.start, seg.start + seg.n),
-    outs: seg.outs.map((o) => ({ ...o, data: slice(o.data, seg.start * o.perRow, (seg.start + seg.n) * o.perRow) })),
-    start: 0,
-    n: seg.n,
-  };
-}
-
-/** Fills output column c of the segments, one after the other, into a chunk's vector. */
-function fillColumn(vector: DuckDBVector, segments: readonly Segment[], c: number): void {
-  let row = 0;
-  for (const seg of segments) {
-    const out = seg.outs[c] as OutputData;
-    const element = elementReader(out);
-    if (out.column.scalar) {
-      for (let i = 0; i < seg.n; i++) vector.setItem(row++, element(seg.start + i));
-    } else {
-      const k = out.perRow;
-      for (let i = 0; i < seg.n; i++) {
-        const base = (seg.start + i) * k;
-        const items = new Array<DuckDBValue>(k);
-        for (let j = 0; j < k; j++) items[j] = element(base + j);
-        vector.setItem(row++, new DuckDBListValue(items));
-      }
-    }
-  }
-  vector.flush();
-}
-
 class ParquetWriter implements Writer {
   private readonly serial: Serial;
   private readonly partsDir: string;
@@ -175,7 +112,7 @@ class ParquetWriter implements Writer {
   ) {
     this.serial = new Serial(`parquet writer for ${output}`);
     this.partsDir = partsDirOf(output);
-    this.types = [VARCHAR, ...layout.outputs.map((o) => (o.scalar ? SCALAR_TYPES[o.datatype] : LIST(SCALAR_TYPES[o.datatype])))];
+    this.types = chunkTypes(layout);
     this.selectList = [
       ...layout.columnNames.slice(0, -2).map(ident),
       `${literal(options.model)}::VARCHAR AS ${ident(MODEL_COLUMN)}`,
@@ -223,13 +160,7 @@ class ParquetWriter implements Writer {
       this.appender = await this.appendConn.createAppender(this.stageTable);
     }
     const rows = this.bufferedRows;
-    const chunk = DuckDBDataChunk.create(this.types, rows);
-    const ids = chunk.getColumnVector(0);
-    let row = 0;
-    for (const seg of this.buffered) for (let i = 0; i < seg.n; i++) ids.setItem(row++, seg.ids[seg.start + i] as string);
-    ids.flush();
-    for (let c = 0; c < this.layout.outputs.length; c++) fillColumn(chunk.getColumnVector(c + 1), this.buffered, c);
-    this.appender.appendDataChunk(chunk);
+    this.appender.appendDataChunk(fillChunk(this.types, this.layout, this.buffered, rows));
     this.pendingRows += rows;
     this.buffered = [];
     this.bufferedRows = 0;

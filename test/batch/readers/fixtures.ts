@@ -95,3 +95,54 @@ export function byName(
     };
   };
 }
+
+/** A column type of a typed source: each cell becomes a number (or NULL for ''), a text, or a boolean. */
+export type ColumnKind = 'double' | 'text' | 'boolean';
+
+function typedCell(c: Cell, kind: ColumnKind): number | string | boolean | null {
+  const json = jsonCell(c);
+  switch (kind) {
+    case 'double': return json === '' ? null : Number(json);
+    case 'boolean': return Boolean(json);
+    default: return typeof c === 'object' ? c.csv : String(c);
+  }
+}
+
+/** The table's rows as typed values, in order. */
+export function typedRows(t: Table, kinds: readonly ColumnKind[]): (number | string | boolean | null)[][] {
+  return t.rows.map((r) => r.map((c, i) => typedCell(c, kinds[i] as ColumnKind)));
+}
+
+/** The table as a Parquet file written by DuckDB, with these column types (DOUBLE, VARCHAR, BOOLEAN). */
+export async function writeParquet(dir: string, name: string, t: Table, kinds: readonly ColumnKind[]): Promise<string> {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const path = join(dir, `${name}.parquet`);
+  const text = (s: string) => `'${s.replace(/'/g, "''")}'`;
+  const sqlType = { double: 'DOUBLE', text: 'VARCHAR', boolean: 'BOOLEAN' } as const;
+  // Numbers go through text casts: DuckDB reads '0.1'::DOUBLE as the nearest double, as JSON.parse does.
+  const literal = (v: number | string | boolean | null, kind: ColumnKind) =>
+    v === null ? 'NULL' : kind === 'double' ? `CAST(${text(String(v))} AS DOUBLE)` : kind === 'boolean' ? String(v) : text(String(v));
+  const db = await DuckDBInstance.create(':memory:');
+  const conn = await db.connect();
+  try {
+    await conn.run(`CREATE TABLE t (${t.header.map((h, i) => `"${h}" ${sqlType[kinds[i] as ColumnKind]}`).join(', ')})`);
+    const rows = typedRows(t, kinds).map((r) => `(${r.map((v, i) => literal(v, kinds[i] as ColumnKind)).join(', ')})`);
+    await conn.run(`INSERT INTO t VALUES ${rows.join(', ')}`);
+    await conn.run(`COPY t TO ${text(path)} (FORMAT parquet, ROW_GROUP_SIZE 4)`);
+  } finally {
+    conn.closeSync();
+    db.closeSync();
+  }
+  return path;
+}
+
+/** The table as a PostgreSQL table (an `ord` column first, to ORDER BY), with these column types. */
+export async function loadPostgres(query: (sql: string, values?: unknown[]) => Promise<unknown>, name: string, t: Table, kinds: readonly ColumnKind[]): Promise<void> {
+  const sqlType = { double: 'double precision', text: 'text', boolean: 'boolean' } as const;
+  await query(`CREATE TABLE "${name}" (ord integer PRIMARY KEY, ${t.header.map((h, i) => `"${h}" ${sqlType[kinds[i] as ColumnKind]}`).join(', ')})`);
+  const rows = typedRows(t, kinds);
+  for (let r = 0; r < rows.length; r++) {
+    const values = [r, ...(rows[r] as unknown[])];
+    await query(`INSERT INTO "${name}" VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})`, values);
+  }
+}

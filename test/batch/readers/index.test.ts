@@ -11,7 +11,10 @@ describe('reader by format', () => {
     assert.deepEqual(formatFromPath('in.TSV'), { format: 'csv', delimiter: '\t' });
     assert.deepEqual(formatFromPath('a.b/in.jsonl'), { format: 'jsonl' });
     assert.deepEqual(formatFromPath('in.ndjson'), { format: 'jsonl' });
-    assert.throws(() => formatFromPath('in.parquet'), /cannot tell the format of in.parquet from its extension \(.parquet\)/);
+    assert.deepEqual(formatFromPath('in.Parquet'), { format: 'parquet' });
+    assert.deepEqual(formatFromPath('postgresql://u@db:5432/shop'), { format: 'postgres' });
+    assert.deepEqual(formatFromPath('postgres://u@db/shop'), { format: 'postgres' });
+    assert.throws(() => formatFromPath('in.xlsx'), /cannot tell the format of in.xlsx from its extension \(.xlsx\)/);
     assert.throws(() => formatFromPath('data'), /\(none\)/);
   });
 
@@ -22,6 +25,6 @@ describe('reader by format', () => {
     const { format, delimiter } = formatFromPath(tsv);
     const got = await readAll(await openReader(tsv, format, { batchSize: 8, delimiter, mapColumns: byName([{ input: 'x', datatype: 'FP32', columns: ['x'] }], 'id') }));
     assert.deepEqual(got.values[0], [[1.5]]);
-    await assert.rejects(openReader(tsv, 'parquet' as 'csv', { batchSize: 1, mapColumns: () => ({ mappings: [], idColumn: undefined }) }), /unknown source format/);
+    await assert.rejects(openReader(tsv, 'orc' as 'csv', { batchSize: 1, mapColumns: () => ({ mappings: [], idColumn: undefined }) }), /unknown source format/);
   });
 });
