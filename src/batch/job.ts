@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { openReader, type SourceFormat } from './readers/index.js';
-import { openWriter, openRejectsWriter, type OutputFormat } from './writers/index.js';
+import { openWriter, openRejectsWriter, type OutputFormat, type RejectsWriter } from './writers/index.js';
 import { mapColumns } from './column-mapping.js';
 import { readCheckpoint, removeCheckpoint, sameJob, writeCheckpoint, type Checkpoint, type JobCounts } from './checkpoint.js';
 import type { Scorer } from './scorer.js';
@@ -28,6 +28,19 @@ export interface BatchJobOptions {
   readonly checkpoint: string;
   /** Commit (fsync outputs, write the checkpoint) at most this often. */
   readonly commitEveryMs: number;
+  /**
+   * Stops the job at the next batch boundary: the batch being scored is written, everything is committed, the
+   * checkpoint stays (a rerun resumes there) and the summary says finished: false.
+   */
+  readonly signal?: AbortSignal;
+  /**
+   * A checkpoint of this output left by a different job (the input was replaced since, or the model version
+   * changed): 'fail' (default) refuses to start; 'restart' starts over, replacing the output (`--every`: each run
+   * scores the input as it is then). A checkpoint of another output is always refused.
+   */
+  readonly otherCheckpoint?: 'fail' | 'restart';
+  /** Lines about the job's own decisions (starting over), for stderr. */
+  readonly log?: (line: string) => void;
 }
 
 export interface JobProgress {
@@ -49,6 +62,8 @@ export interface JobSummary extends JobCounts {
   readonly seconds: number;
   readonly rowsPerSecond: number;
   readonly resumedFrom: number | undefined;
+  /** False when the job was stopped (options.signal) before the end: its checkpoint is kept for a rerun. */
+  readonly finished: boolean;
 }
 
 export class TooManyRejects extends Error {}
@@ -63,14 +78,25 @@ export async function runBatchJob(scorer: Scorer, o: BatchJobOptions, onProgress
   };
   let checkpoint = await readCheckpoint(o.checkpoint);
   if (checkpoint && !sameJob(checkpoint.job, job)) {
-    throw new Error(`${o.checkpoint} belongs to another job (different input, output, model or options); remove it to start this one over`);
+    if (o.otherCheckpoint !== 'restart' || checkpoint.job.output !== job.output) {
+      throw new Error(`${o.checkpoint} belongs to another job (different input, output, model or options); remove it to start this one over`);
+    }
+    o.log?.(`${o.checkpoint} is from an unfinished run over another input or model version; starting over`);
+    checkpoint = undefined;
   }
   const counts: JobCounts = checkpoint ? { ...checkpoint.counts } : { consumed: 0, scored: 0, rejected: 0 };
   const resumedFrom = checkpoint?.position.rowNumber;
   const writerOptions = { model: scorer.model, modelVersion: scorer.version, outputs: scorer.outputs };
   const writer = await openWriter(o.output, o.outputFormat, { ...writerOptions, ...(checkpoint ? { resume: checkpoint.writer } : {}) });
-  const rejects = await openRejectsWriter(o.rejects, checkpoint ? { resume: checkpoint.rejects } : {});
+  let rejects: RejectsWriter;
+  try {
+    rejects = await openRejectsWriter(o.rejects, checkpoint ? { resume: checkpoint.rejects } : {});
+  } catch (e) {
+    await writer.release?.().catch(() => {});
+    throw e;
+  }
   const consumedBefore = counts.consumed;
+  let finished = checkpoint?.finished ?? false;
 
   const commit = async (position: SourcePosition, finished: boolean): Promise<void> => {
     const [w, r] = await Promise.all([writer.commit(), rejects.commit()]);
@@ -78,7 +104,8 @@ export async function runBatchJob(scorer: Scorer, o: BatchJobOptions, onProgress
     await writeCheckpoint(o.checkpoint, checkpoint);
   };
 
-  if (!checkpoint?.finished) {
+  /** Reads, scores and writes from the checkpoint on; true when every row is done, false when stopped (o.signal). */
+  const scoreRows = async (): Promise<boolean> => {
     const reader = await openReader(o.input, o.inputFormat, {
       batchSize: o.batchSize,
       mapColumns: (header) => mapColumns(header, scorer.inputs, { map: o.map ?? {}, ...(o.idColumn ? { idColumn: o.idColumn } : {}), arrayColumns: o.inputFormat === 'jsonl' }),
@@ -88,6 +115,7 @@ export async function runBatchJob(scorer: Scorer, o: BatchJobOptions, onProgress
     });
     let position: SourcePosition = checkpoint?.position ?? { byteOffset: 0, rowNumber: 0 };
     let lastCommit = performance.now();
+    let stopped = false;
     try {
       let scoring: { batch: RowBatch; outputs: ReturnType<Scorer['score']> } | undefined;
       const finish = async (): Promise<void> => {
@@ -117,16 +145,33 @@ export async function runBatchJob(scorer: Scorer, o: BatchJobOptions, onProgress
         // Scoring starts now; the next batch is read while it runs.
         scoring = { batch, outputs: batch.ids.length > 0 ? scorer.score(batch.inputs) : Promise.resolve([]) };
         scoring.outputs.catch(() => {}); // awaited in finish(); this only keeps an early failure from going unhandled
+        if (o.signal?.aborted) {
+          stopped = true;
+          break;
+        }
       }
       await finish();
-      await commit(position, true);
+      await commit(position, !stopped);
     } finally {
       await reader.close();
     }
+    return !stopped;
+  };
+
+  try {
+    if (!finished) finished = await scoreRows();
+  } catch (e) {
+    // What was committed stays for a rerun; the files and connections go now (a scheduler keeps the process).
+    await Promise.allSettled([writer.release?.(), rejects.release()]);
+    throw e;
   }
-  await writer.close();
-  await rejects.close();
-  await removeCheckpoint(o.checkpoint);
+  if (finished) {
+    await writer.close();
+    await rejects.close();
+    await removeCheckpoint(o.checkpoint);
+  } else {
+    await Promise.all([writer.release?.(), rejects.release()]);
+  }
   const seconds = (performance.now() - started) / 1000;
   const rowsThisRun = counts.consumed - consumedBefore;
   return {
@@ -140,6 +185,7 @@ export async function runBatchJob(scorer: Scorer, o: BatchJobOptions, onProgress
     seconds,
     rowsPerSecond: rowsThisRun / Math.max(seconds, 1e-9),
     resumedFrom,
+    finished,
   };
 }
 

@@ -93,4 +93,10 @@ export interface Writer {
   commit(): Promise<WriterState>;
   /** Completes the output (e.g. merges Parquet parts); the job is done after this. */
   close(): Promise<void>;
+  /**
+   * Lets go of what the writer holds (files, connections) without completing the output, after the queued
+   * operations end: for a job that stopped or failed. What was committed stays, and a later run resumes from it.
+   * Optional: a writer without it holds nothing that outlives the process's need for it.
+   */
+  release?(): Promise<void>;
 }

@@ -4,6 +4,7 @@ import { messageOf } from '../errors.js';
 import type { SourceFormat } from '../batch/readers/index.js';
 import type { OutputFormat } from '../batch/writers/index.js';
 import { integer } from './options.js';
+import { withSchedule } from './batch-every.js';
 
 function shard(text: string): { index: number; count: number } {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
@@ -33,7 +34,9 @@ export function registerBatch(program: Command): void {
     .option('--shard <i/n>', 'score only rows with row number % n == i (for n parallel workers)')
     .option('--checkpoint <file>', 'progress file for resuming (default: OUTPUT.checkpoint.json)')
     .option('--json', 'print the summary as JSON')
-    .action(async (model: string, opts: Record<string, unknown>) => {
+    .option('--every <cron>', "keep running, and run the job at each time CRON names: 5 fields (e.g. '0 2 * * *'), or 6 with seconds first")
+    .option('--tz <zone>', 'the time zone of --every (an IANA name such as UTC; default: local time, TZ)')
+    .action(withSchedule(async (model: string, opts: Record<string, unknown>, signal?: AbortSignal): Promise<boolean> => {
       // Loaded on use: the writers bring DuckDB, which `ferry serve` should not load at start-up.
       const [{ openScorer }, { runBatchJob, TooManyRejects }, { parseMapFlags }, { formatFromPath }, { outputFormatFromPath }, { progressPrinter, summaryText }] = await Promise.all([
         import('../batch/scorer.js'), import('../batch/job.js'), import('../batch/column-mapping.js'),
@@ -64,14 +67,17 @@ export function registerBatch(program: Command): void {
           ...(opts.shard ? { shard: shard(opts.shard as string) } : {}),
           checkpoint: (opts.checkpoint as string | undefined) ?? `${output}.checkpoint.json`,
           commitEveryMs: 5000,
+          ...(signal ? { signal, otherCheckpoint: 'restart' as const, log: (line: string) => void process.stderr.write(`ferry batch: ${line}\n`) } : {}),
         }, progress.update);
         progress.done();
         process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : `${summaryText(summary)}\n`);
+        return true;
       } catch (e) {
         process.stderr.write(`\nferry batch: ${messageOf(e)}\n`);
         process.exitCode = e instanceof TooManyRejects ? 3 : 2;
+        return false;
       } finally {
         await scorer?.close();
       }
-    });
+    }));
 }

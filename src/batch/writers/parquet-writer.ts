@@ -288,7 +288,22 @@ class ParquetWriter implements Writer {
     });
   }
 
+  async release(): Promise<void> {
+    await this.serial.idle();
+    this.closeDuckDB();
+  }
+
+  private duckdbClosed = false;
+
   private closeDuckDB(): void {
+    if (this.duckdbClosed) return;
+    this.duckdbClosed = true;
+    try {
+      this.appender?.closeSync();
+    } catch {
+      // a failed appender: the connection goes next anyway
+    }
+    this.appender = undefined;
     this.appendConn.closeSync();
     this.queryConn.closeSync();
     this.instance.closeSync();

@@ -143,6 +143,14 @@ export class ResumableTextFile {
     return { format: this.format, bytes: this.position, rows: this.rows };
   }
 
+  /** Closes the file without flushing or syncing: what was not committed may or may not be on disk (resuming cuts it). */
+  async release(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.pending = [];
+    await this.fh.close();
+  }
+
   /** Commits and closes the file. */
   async close(): Promise<TextFileState> {
     if (this.closed) return { format: this.format, bytes: this.position, rows: this.rows };

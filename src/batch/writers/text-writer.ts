@@ -53,5 +53,9 @@ export async function openTextWriter(path: string, format: TextFormat, options: 
         await file.close();
       });
     },
+    async release(): Promise<void> {
+      await serial.idle();
+      await file.release();
+    },
   };
 }
