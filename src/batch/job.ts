@@ -20,6 +20,8 @@ export interface BatchJobOptions {
   readonly idColumn?: string;
   readonly map?: Readonly<Record<string, readonly string[]>>;
   readonly delimiter?: string;
+  /** CSV: where parsing runs (see CsvReaderOptions.thread); default: the reader's. */
+  readonly parseThread?: 'main' | 'worker' | 'auto';
   /** Rejected rows go here (JSON Lines). */
   readonly rejects: string;
   /** The job fails once more rows than this are rejected; undefined = no limit. */
@@ -112,6 +114,7 @@ export async function runBatchJob(scorer: Scorer, o: BatchJobOptions, onProgress
       ...(o.shard ? { shard: o.shard } : {}),
       ...(checkpoint ? { startAt: checkpoint.position } : {}),
       ...(o.delimiter ? { delimiter: o.delimiter } : {}),
+      ...(o.parseThread ? { thread: o.parseThread } : {}),
     });
     let position: SourcePosition = checkpoint?.position ?? { byteOffset: 0, rowNumber: 0 };
     let lastCommit = performance.now();
