@@ -24,6 +24,10 @@ export interface CsvReaderOptions extends ReaderOptions {
    * writing): the worker was 0-40% slower, never faster. A fresh thread starts with cold JIT, every batch is
    * posted across, and with no idle second core there is nothing to overlap with. DESIGN.md's prototype gained
    * from a worker on an idle machine, so measure the whole job before choosing 'worker' or 'auto'.
+   * Measured end to end (`ferry batch`, 1M rows, bench/batch.sh, same machine, 2026-11-25): the worker was
+   * 1.08x (JSON Lines) and 1.14x (Parquet) of 'main' in a run where a core was mostly free, 0.85x and 0.94x in
+   * one where other jobs kept both busy. A gain of about 10% where a core is free against a loss as large where
+   * none is: 'main' stays the default, and `--parse-thread worker` is there for machines with cores to spare.
    */
   readonly thread?: 'main' | 'worker' | 'auto';
 }
