@@ -288,7 +288,13 @@ function markdown(r) {
   if (e) {
     lines.push(`## End to end: ${fmt(e.rows)} rows (id + 30 floats) CSV -> results, median of ${e.reps} alternating reps, batch ${e.batchSize}`, '');
     lines.push('| job | rows/s (median) | job s | process s | x scikit-learn (median of per-rep ratios) | rows in / out (every run) |', '|---|---:|---:|---:|---:|---|');
-    const label = { 'jsonl-main': 'ferry CSV -> JSON Lines', 'jsonl-worker': 'ferry CSV -> JSON Lines, --parse-thread worker', 'parquet-main': 'ferry CSV -> Parquet', 'parquet-worker': 'ferry CSV -> Parquet, --parse-thread worker', sklearn: 'numpy + scikit-learn (loadtxt, predict_proba, savetxt)' };
+    const label = {
+      'jsonl-main': 'ferry CSV -> JSON Lines, --parse-thread main',
+      'jsonl-worker': 'ferry CSV -> JSON Lines, --parse-thread worker (what the default, auto, picks here)',
+      'parquet-main': 'ferry CSV -> Parquet, --parse-thread main (the default for Parquet)',
+      'parquet-worker': 'ferry CSV -> Parquet, --parse-thread worker',
+      sklearn: 'numpy + scikit-learn (loadtxt, predict_proba, savetxt)',
+    };
     for (const [name, s] of Object.entries(e.summary)) {
       const same = s.rowsIn.every((x) => x === e.rows) && s.rowsOut.every((x) => x === e.rows);
       lines.push(`| ${label[name] ?? name} | ${fmt(s.medianRowsPerS)} | ${s.medianSeconds.toFixed(2)} | ${s.medianProcessSeconds.toFixed(2)} | ${s.ratioToSklearn ? `${s.ratioToSklearn.median.toFixed(2)}x (${s.ratioToSklearn.perRep.map((x) => x.toFixed(2)).join(', ')})` : '1.00x'} | ${same ? `${fmt(e.rows)} / ${fmt(e.rows)}` : 'MISMATCH'} |`);

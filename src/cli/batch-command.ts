@@ -29,7 +29,7 @@ export function registerBatch(program: Command): void {
     .option('--id-column <name>', 'column carried to the output as the row key (default: the row number)')
     .option('--map <input=columns>', 'columns feeding a model input, e.g. features=a,b,c (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .addOption(new Option('--batch-size <rows>', 'rows per batch').default(4096).argParser(integer('batch size')))
-    .addOption(new Option('--parse-thread <where>', 'where CSV parsing runs: main (this thread), worker (its own thread), auto (a worker for large files)').choices(['main', 'worker', 'auto']))
+    .addOption(new Option('--parse-thread <where>', 'where CSV parsing runs: main (this thread), worker (its own thread), auto (a worker for large files); default: auto, main for Parquet output').choices(['main', 'worker', 'auto']))
     .option('--rejects <file>', 'rejected rows with reasons (default: OUTPUT.rejects.jsonl)')
     .addOption(new Option('--max-rejects <n>', 'fail the job once more rows than this are rejected').argParser(integer('max rejects')))
     .option('--shard <i/n>', 'score only rows with row number % n == i (for n parallel workers)')
