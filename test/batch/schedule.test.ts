@@ -65,16 +65,17 @@ describe('schedule: the loop, on the real clock', () => {
   it('starts a run at each second the expression names, on the second', async () => {
     const dues: Date[] = [];
     const starts: number[] = [];
-    const { result, lines } = await runFor(2600, '* * * * * *', async (_signal, due) => {
+    const { result, lines } = await runFor(3200, '* * * * * *', async (_signal, due) => {
       dues.push(due);
       starts.push(Date.now());
     });
-    assert.ok(result.started >= 2 && result.started <= 3, `2 or 3 runs in 2.6 s, got ${result.started}`);
+    assert.ok(result.started >= 2 && result.started <= 4, `2 to 4 runs in 3.2 s, got ${result.started}`);
     assert.equal(result.failed, 0);
     assert.equal(result.skipped, 0);
     dues.forEach((due, i) => {
       assert.equal(due.getMilliseconds(), 0, 'due on a whole second');
-      assert.ok(starts[i]! >= due.getTime() && starts[i]! - due.getTime() < 500, `run ${i} started ${starts[i]! - due.getTime()} ms after its time`);
+      // Never early; late only by what a busy machine's timers take (a shared 2-core machine: well under 900 ms).
+      assert.ok(starts[i]! >= due.getTime() && starts[i]! - due.getTime() < 900, `run ${i} started ${starts[i]! - due.getTime()} ms after its time`);
       if (i > 0) assert.equal(due.getTime() - dues[i - 1]!.getTime(), 1000);
     });
     assert.match(lines[0]!, /^next run at \d{4}-\d\d-\d\dT.*Z \(schedule '\* \* \* \* \* \*', local time/);
@@ -96,7 +97,7 @@ describe('schedule: the loop, on the real clock', () => {
 
   it('a failed run is logged and the schedule goes on', async () => {
     let calls = 0;
-    const { result, lines } = await runFor(2600, '* * * * * *', async () => {
+    const { result, lines } = await runFor(3200, '* * * * * *', async () => {
       calls++;
       if (calls === 1) throw new Error('disk full');
       return calls === 2 ? false : undefined; // false: a run that reported its own failure
