@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { openReader, type SourceFormat } from './readers/index.js';
-import { isTableFormat, openWriter, openRejectsWriter, type OutputFormat } from './writers/index.js';
+import { isTableFormat, openWriter, openRejectsWriter, type OutputFormat, type RejectsWriter } from './writers/index.js';
 import { mapColumns } from './column-mapping.js';
 import { readCheckpoint, removeCheckpoint, sameJob, writeCheckpoint, type Checkpoint, type JobCounts } from './checkpoint.js';
 import type { Scorer } from './scorer.js';
@@ -26,6 +26,13 @@ export interface BatchJobOptions {
   readonly inputTable?: string;
   /** Table outputs (DuckDB, PostgreSQL): the table upserted into (default 'predictions'). */
   readonly table?: string;
+  /**
+   * CSV: where parsing runs (see CsvReaderOptions.thread). Default: 'auto' (a worker thread for a large file on a
+   * machine with two cores or more) for JSON Lines and CSV output; 'main' for Parquet and tables, whose DuckDB needs
+   * the memory a second V8 heap would take (measured, 5M rows: 297 MB on the main thread, 336-349 MB with a worker;
+   * the job's target is under 300 MB).
+   */
+  readonly parseThread?: 'main' | 'worker' | 'auto';
   /** Rejected rows go here (JSON Lines). */
   readonly rejects: string;
   /** The job fails once more rows than this are rejected; undefined = no limit. */
@@ -34,6 +41,19 @@ export interface BatchJobOptions {
   readonly checkpoint: string;
   /** Commit (fsync outputs, write the checkpoint) at most this often. */
   readonly commitEveryMs: number;
+  /**
+   * Stops the job at the next batch boundary: the batch being scored is written, everything is committed, the
+   * checkpoint stays (a rerun resumes there) and the summary says finished: false.
+   */
+  readonly signal?: AbortSignal;
+  /**
+   * A checkpoint of this output left by a different job (the input was replaced since, or the model version
+   * changed): 'fail' (default) refuses to start; 'restart' starts over, replacing the output (`--every`: each run
+   * scores the input as it is then). A checkpoint of another output is always refused.
+   */
+  readonly otherCheckpoint?: 'fail' | 'restart';
+  /** Lines about the job's own decisions (starting over), for stderr. */
+  readonly log?: (line: string) => void;
 }
 
 export interface JobProgress {
@@ -57,6 +77,8 @@ export interface JobSummary extends JobCounts {
   readonly seconds: number;
   readonly rowsPerSecond: number;
   readonly resumedFrom: number | undefined;
+  /** False when the job was stopped (options.signal) before the end: its checkpoint is kept for a rerun. */
+  readonly finished: boolean;
 }
 
 export class TooManyRejects extends Error {}
@@ -85,14 +107,25 @@ export async function runBatchJob(scorer: Scorer, o: BatchJobOptions, onProgress
   };
   let checkpoint = await readCheckpoint(o.checkpoint);
   if (checkpoint && !sameJob(checkpoint.job, job)) {
-    throw new Error(`${o.checkpoint} belongs to another job (different input, output, model or options); remove it to start this one over`);
+    if (o.otherCheckpoint !== 'restart' || checkpoint.job.output !== job.output) {
+      throw new Error(`${o.checkpoint} belongs to another job (different input, output, model or options); remove it to start this one over`);
+    }
+    o.log?.(`${o.checkpoint} is from an unfinished run over another input or model version; starting over`);
+    checkpoint = undefined;
   }
   const counts: JobCounts = checkpoint ? { ...checkpoint.counts } : { consumed: 0, scored: 0, rejected: 0 };
   const resumedFrom = checkpoint?.position.rowNumber;
   const writerOptions = { model: scorer.model, modelVersion: scorer.version, outputs: scorer.outputs, ...(o.table !== undefined ? { table: o.table } : {}) };
   const writer = await openWriter(o.output, o.outputFormat, { ...writerOptions, ...(checkpoint ? { resume: checkpoint.writer } : {}) });
-  const rejects = await openRejectsWriter(o.rejects, checkpoint ? { resume: checkpoint.rejects } : {});
+  let rejects: RejectsWriter;
+  try {
+    rejects = await openRejectsWriter(o.rejects, checkpoint ? { resume: checkpoint.rejects } : {});
+  } catch (e) {
+    await writer.release?.().catch(() => {});
+    throw e;
+  }
   const consumedBefore = counts.consumed;
+  let finished = checkpoint?.finished ?? false;
 
   const commit = async (position: SourcePosition, finished: boolean): Promise<void> => {
     const [w, r] = await Promise.all([writer.commit(), rejects.commit()]);
@@ -100,85 +133,98 @@ export async function runBatchJob(scorer: Scorer, o: BatchJobOptions, onProgress
     await writeCheckpoint(o.checkpoint, checkpoint);
   };
 
-  try {
-    if (!checkpoint?.finished) {
-      const reader = await openReader(o.input, o.inputFormat, {
-        batchSize: o.batchSize,
-        // Typed sources (Parquet, PostgreSQL) say which columns are numeric; like JSON Lines, a column may hold an array.
-        mapColumns: (header, numeric) => mapColumns(header, scorer.inputs, {
-          map: o.map ?? {}, ...(o.idColumn ? { idColumn: o.idColumn } : {}), arrayColumns: o.inputFormat !== 'csv', ...(numeric ? { numeric } : {}),
-        }),
-        ...(o.shard ? { shard: o.shard } : {}),
-        ...(checkpoint ? { startAt: checkpoint.position } : {}),
-        ...(o.delimiter ? { delimiter: o.delimiter } : {}),
-        ...(o.query !== undefined ? { query: o.query } : {}),
-        ...(o.inputTable !== undefined ? { table: o.inputTable } : {}),
-        ...(o.idColumn !== undefined ? { idColumnName: o.idColumn } : {}),
-      });
-      let position: SourcePosition = checkpoint?.position ?? { byteOffset: 0, rowNumber: 0 };
-      let lastCommit = performance.now();
-      try {
-        let scoring: { batch: RowBatch; outputs: ReturnType<Scorer['score']> } | undefined;
-        const finish = async (): Promise<void> => {
-          if (!scoring) return;
-          const { batch, outputs } = scoring;
-          scoring = undefined;
-          if (batch.ids.length > 0) await writer.write({ ids: batch.ids, rowNumbers: batch.rowNumbers, outputs: await outputs });
-          counts.scored += batch.ids.length;
-          counts.consumed += batch.consumed;
-          position = batch.next;
-          onProgress?.({
-            counts, inputBytes: position.byteOffset, inputSize: inputInfo.size,
-            ...(reader.totalRows !== undefined ? { inputRows: reader.totalRows } : {}), elapsedMs: performance.now() - started,
-          });
-          if (performance.now() - lastCommit >= o.commitEveryMs) {
-            await commit(position, false);
-            lastCommit = performance.now();
-          }
-        };
-        for await (const batch of reader.batches()) {
-          await finish();
-          await rejects.write(batch.rejects);
-          counts.rejected += batch.rejects.length;
-          if (o.maxRejects !== undefined && counts.rejected > o.maxRejects) {
-            // The rejects are flushed for the user to read, but not committed: a rerun (after raising the limit or
-            // fixing the data) reads this stretch again and must not list its rejects twice.
-            await rejects.commit();
-            throw new TooManyRejects(`${counts.rejected} rows rejected, more than --max-rejects ${o.maxRejects}; see ${o.rejects} (the last: row ${batch.rejects.at(-1)!.row}: ${batch.rejects.at(-1)!.reason})`);
-          }
-          // Scoring starts now; the next batch is read while it runs.
-          scoring = { batch, outputs: batch.ids.length > 0 ? scorer.score(batch.inputs) : Promise.resolve([]) };
-          scoring.outputs.catch(() => {}); // awaited in finish(); this only keeps an early failure from going unhandled
+  /** Reads, scores and writes from the checkpoint on; true when every row is done, false when stopped (o.signal). */
+  const scoreRows = async (): Promise<boolean> => {
+    const reader = await openReader(o.input, o.inputFormat, {
+      batchSize: o.batchSize,
+      // Typed sources (Parquet, PostgreSQL) say which columns are numeric; like JSON Lines, a column may hold an array.
+      mapColumns: (header, numeric) => mapColumns(header, scorer.inputs, {
+        map: o.map ?? {}, ...(o.idColumn ? { idColumn: o.idColumn } : {}), arrayColumns: o.inputFormat !== 'csv', ...(numeric ? { numeric } : {}),
+      }),
+      ...(o.shard ? { shard: o.shard } : {}),
+      ...(checkpoint ? { startAt: checkpoint.position } : {}),
+      ...(o.delimiter ? { delimiter: o.delimiter } : {}),
+      ...(o.query !== undefined ? { query: o.query } : {}),
+      ...(o.inputTable !== undefined ? { table: o.inputTable } : {}),
+      ...(o.idColumn !== undefined ? { idColumnName: o.idColumn } : {}),
+      thread: o.parseThread ?? (o.outputFormat === 'parquet' || tableOutput ? 'main' : 'auto'),
+    });
+    let position: SourcePosition = checkpoint?.position ?? { byteOffset: 0, rowNumber: 0 };
+    let lastCommit = performance.now();
+    let stopped = false;
+    try {
+      let scoring: { batch: RowBatch; outputs: ReturnType<Scorer['score']> } | undefined;
+      const finish = async (): Promise<void> => {
+        if (!scoring) return;
+        const { batch, outputs } = scoring;
+        scoring = undefined;
+        if (batch.ids.length > 0) await writer.write({ ids: batch.ids, rowNumbers: batch.rowNumbers, outputs: await outputs });
+        counts.scored += batch.ids.length;
+        counts.consumed += batch.consumed;
+        position = batch.next;
+        onProgress?.({
+          counts, inputBytes: position.byteOffset, inputSize: inputInfo.size,
+          ...(reader.totalRows !== undefined ? { inputRows: reader.totalRows } : {}), elapsedMs: performance.now() - started,
+        });
+        if (performance.now() - lastCommit >= o.commitEveryMs) {
+          await commit(position, false);
+          lastCommit = performance.now();
         }
+      };
+      for await (const batch of reader.batches()) {
         await finish();
-        await commit(position, true);
-      } finally {
-        await reader.close();
+        await rejects.write(batch.rejects);
+        counts.rejected += batch.rejects.length;
+        if (o.maxRejects !== undefined && counts.rejected > o.maxRejects) {
+          // The rejects are flushed for the user to read, but not committed: a rerun (after raising the limit or
+          // fixing the data) reads this stretch again and must not list its rejects twice.
+          await rejects.commit();
+          throw new TooManyRejects(`${counts.rejected} rows rejected, more than --max-rejects ${o.maxRejects}; see ${o.rejects} (the last: row ${batch.rejects.at(-1)!.row}: ${batch.rejects.at(-1)!.reason})`);
+        }
+        // Scoring starts now; the next batch is read while it runs.
+        scoring = { batch, outputs: batch.ids.length > 0 ? scorer.score(batch.inputs) : Promise.resolve([]) };
+        scoring.outputs.catch(() => {}); // awaited in finish(); this only keeps an early failure from going unhandled
+        if (o.signal?.aborted) {
+          stopped = true;
+          break;
+        }
       }
+      await finish();
+      await commit(position, !stopped);
+    } finally {
+      await reader.close();
     }
-    await writer.close();
+    return !stopped;
+  };
+
+  try {
+    if (!finished) finished = await scoreRows();
   } catch (e) {
-    // A failed job lets go of its outputs without completing them: a database writer rolls back what it had not
-    // committed and closes its connection (which would otherwise keep the process alive); files stay for a resume.
-    await writer.abort?.().catch(() => {});
-    await rejects.close().catch(() => {});
+    // What was committed stays for a rerun; the files and connections go now (a scheduler keeps the process).
+    await Promise.allSettled([writer.release?.(), rejects.release()]);
     throw e;
   }
-  await rejects.close();
-  await removeCheckpoint(o.checkpoint);
+  if (finished) {
+    await writer.close();
+    await rejects.close();
+    await removeCheckpoint(o.checkpoint);
+  } else {
+    await Promise.all([writer.release?.(), rejects.release()]);
+  }
   const seconds = (performance.now() - started) / 1000;
   const rowsThisRun = counts.consumed - consumedBefore;
   return {
     ...counts,
     model: scorer.model,
     modelVersion: scorer.version,
-    input: databaseInput ? redactUrl(o.input) : o.input,
-    output: o.outputFormat === 'postgres' ? redactUrl(o.output) : o.output,
+    input: o.input,
+    output: o.output,
     rejectsFile: o.rejects,
     rowsThisRun,
     seconds,
     rowsPerSecond: rowsThisRun / Math.max(seconds, 1e-9),
     resumedFrom,
+    finished,
   };
 }
 

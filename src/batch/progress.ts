@@ -65,5 +65,6 @@ export function summaryText(s: JobSummary): string {
     `rows in ${int(s.consumed)}, scored ${int(s.scored)}, rejected ${int(s.rejected)}${s.rejected > 0 ? ` (see ${s.rejectsFile})` : ''}`,
     `${s.seconds.toFixed(1)} s, ${int(s.rowsPerSecond)} rows/s${s.resumedFrom !== undefined ? ` (resumed at row ${int(s.resumedFrom)})` : ''}`,
   ];
+  if (!s.finished) lines.push(`stopped before the end: the checkpoint is kept, and the same command resumes after row ${int(s.consumed)}`);
   return lines.join('\n');
 }

@@ -108,8 +108,9 @@ export interface Writer {
   /** Completes the output (e.g. merges Parquet parts); the job is done after this. */
   close(): Promise<void>;
   /**
-   * After a failure: lets go of the output without completing it, dropping what was not committed (a database
-   * writer rolls back and closes its connection). Writers holding nothing that outlives the process may omit it.
+   * Lets go of what the writer holds (files, connections) without completing the output, after the queued
+   * operations end: for a job that stopped or failed. What was committed stays, and a later run resumes from it.
+   * Optional: a writer without it holds nothing that outlives the process's need for it.
    */
-  abort?(): Promise<void>;
+  release?(): Promise<void>;
 }

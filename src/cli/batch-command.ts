@@ -4,6 +4,7 @@ import { messageOf } from '../errors.js';
 import type { SourceFormat } from '../batch/readers/index.js';
 import type { OutputFormat } from '../batch/writers/index.js';
 import { integer } from './options.js';
+import { withSchedule } from './batch-every.js';
 
 function shard(text: string): { index: number; count: number } {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
@@ -31,12 +32,15 @@ export function registerBatch(program: Command): void {
     .option('--id-column <name>', 'column carried to the output as the row key (default: the row number)')
     .option('--map <input=columns>', 'columns feeding a model input, e.g. features=a,b,c (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .addOption(new Option('--batch-size <rows>', 'rows per batch').default(4096).argParser(integer('batch size')))
+    .addOption(new Option('--parse-thread <where>', 'where CSV parsing runs: main (this thread), worker (its own thread), auto (a worker for large files); default: auto, main for Parquet and table outputs').choices(['main', 'worker', 'auto']))
     .option('--rejects <file>', 'rejected rows with reasons (default: OUTPUT.rejects.jsonl; for a PostgreSQL output ferry-batch-TABLE.rejects.jsonl)')
     .addOption(new Option('--max-rejects <n>', 'fail the job once more rows than this are rejected').argParser(integer('max rejects')))
     .option('--shard <i/n>', 'score only rows with row number % n == i (for n parallel workers)')
     .option('--checkpoint <file>', 'progress file for resuming (default: OUTPUT.checkpoint.json; for a PostgreSQL output ferry-batch-TABLE[.shard-I-of-N].checkpoint.json)')
     .option('--json', 'print the summary as JSON')
-    .action(async (model: string, opts: Record<string, unknown>) => {
+    .option('--every <cron>', "keep running, and run the job at each time CRON names: 5 fields (e.g. '0 2 * * *'), or 6 with seconds first")
+    .option('--tz <zone>', 'the time zone of --every (an IANA name such as UTC; default: local time, TZ)')
+    .action(withSchedule(async (model: string, opts: Record<string, unknown>, signal?: AbortSignal): Promise<boolean> => {
       // Loaded on use: the writers bring DuckDB (and pg, on use), which `ferry serve` should not load at start-up.
       const [{ openScorer }, { runBatchJob, TooManyRejects }, { parseMapFlags }, { formatFromPath }, { outputFormatFromPath }, { progressPrinter, summaryText }] = await Promise.all([
         import('../batch/scorer.js'), import('../batch/job.js'), import('../batch/column-mapping.js'),
@@ -65,6 +69,7 @@ export function registerBatch(program: Command): void {
           output,
           outputFormat,
           batchSize: opts.batchSize as number,
+          ...(opts.parseThread ? { parseThread: opts.parseThread as 'main' | 'worker' | 'auto' } : {}),
           ...(opts.idColumn ? { idColumn: opts.idColumn as string } : {}),
           map: parseMapFlags(opts.map as string[]),
           ...(opts.delimiter ? { delimiter: opts.delimiter as string } : fromPath.delimiter ? { delimiter: fromPath.delimiter } : {}),
@@ -76,14 +81,17 @@ export function registerBatch(program: Command): void {
           ...(shardOf ? { shard: shardOf } : {}),
           checkpoint: (opts.checkpoint as string | undefined) ?? `${sidecar}.checkpoint.json`,
           commitEveryMs: 5000,
+          ...(signal ? { signal, otherCheckpoint: 'restart' as const, log: (line: string) => void process.stderr.write(`ferry batch: ${line}\n`) } : {}),
         }, progress.update);
         progress.done();
         process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : `${summaryText(summary)}\n`);
+        return true;
       } catch (e) {
         process.stderr.write(`\nferry batch: ${messageOf(e)}\n`);
         process.exitCode = e instanceof TooManyRejects ? 3 : 2;
+        return false;
       } finally {
         await scorer?.close();
       }
-    });
+    }));
 }

@@ -3,6 +3,7 @@
  * (or from just past the header) through the byte-level scanner in ../csv/.
  */
 import { open, type FileHandle } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { invalid } from '../../errors.js';
 import { readTextRow } from '../csv/index.js';
 import type { Reader, ReaderOptions, RowBatch } from '../types.js';
@@ -19,11 +20,17 @@ export interface CsvReaderOptions extends ReaderOptions {
   readonly maxRowBytes?: number;
   /**
    * Where parsing runs: 'main' (default) on the caller's thread; 'worker' in a worker thread, overlapping with the
-   * caller's scoring and writing; 'auto' a worker when at least WORKER_MIN_BYTES are left to read.
+   * caller's scoring and writing; 'auto' a worker when at least WORKER_MIN_BYTES are left to read and the process
+   * may use two cores or more.
    * Measured on the shared 2-core machine (200k and 1M rows x 30 floats, parse + a stand-in for scoring and
    * writing): the worker was 0-40% slower, never faster. A fresh thread starts with cold JIT, every batch is
    * posted across, and with no idle second core there is nothing to overlap with. DESIGN.md's prototype gained
    * from a worker on an idle machine, so measure the whole job before choosing 'worker' or 'auto'.
+   * Measured end to end since (`ferry batch`, 1M rows, bench/batch.sh, same machine, 2026-11-25, after the JSON
+   * Lines writer stopped building strings): with a core mostly free the worker was 1.59x (JSON Lines) and 1.18x
+   * (Parquet) of 'main'; with other jobs keeping both cores busy, 0.85x. The worker costs about 40-50 MB more (a
+   * second V8 heap): 5M rows to Parquet peaked at 336-349 MB against 297 MB. So `ferry batch` asks for 'auto'
+   * for text outputs and 'main' for Parquet (see BatchJobOptions.parseThread); the reader's own default is 'main'.
    */
   readonly thread?: 'main' | 'worker' | 'auto';
 }
@@ -48,7 +55,7 @@ export async function openCsvReader(path: string, options: CsvReaderOptions): Pr
     const start = startPosition(path, options.startAt, dataStart, size);
     const job: CsvJob = { path, delimiter, shard, start, batchSize: options.batchSize, chunkSize, maxRowBytes };
     const thread = options.thread ?? 'main';
-    const inWorker = thread === 'worker' || (thread === 'auto' && size - start.byteOffset >= WORKER_MIN_BYTES);
+    const inWorker = thread === 'worker' || (thread === 'auto' && size - start.byteOffset >= WORKER_MIN_BYTES && availableParallelism() >= 2);
     return new CsvReader(file, header, plan, job, inWorker);
   } catch (e) {
     await file.close();

@@ -129,19 +129,19 @@ class DuckDBTableWriter implements Writer {
         await this.upsertStaged();
         await this.conn.run('CHECKPOINT');
       } finally {
-        this.release();
+        this.closeDatabase();
       }
     });
   }
 
   /** Closes the database without moving the staged rows in: they were never committed. Works in any state. */
-  async abort(): Promise<void> {
-    this.release();
+  async release(): Promise<void> {
+    this.closeDatabase();
   }
 
   private released = false;
 
-  private release(): void {
+  private closeDatabase(): void {
     if (this.released) return;
     this.released = true;
     // The staged rows live in a TEMP table: closing drops them; the appender is dropped without flushing into the table.

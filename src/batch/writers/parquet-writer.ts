@@ -1,7 +1,8 @@
 /**
  * Parquet output through DuckDB (@duckdb/node-api).
  *
- * A Parquet file cannot be appended to, so each committed stretch of rows becomes a part file in a sibling folder,
+ * A Parquet file cannot be appended to, so each committed stretch of rows (cut at PART_MAX_ROWS rows at most)
+ * becomes a part file in a sibling folder,
  * `<output>.parts/part-000001.parquet`, ... Rows are appended as data chunks (2048 rows, filled column by column,
  * small batches gathered into one chunk) into an in-memory staging table; commit() COPYs the table to
  * `part-N.parquet.tmp`, checks the row count DuckDB reports against the rows appended, fsyncs, and renames it into
@@ -38,6 +39,14 @@ export type ParquetState = {
   readonly rows: number;
 };
 
+/**
+ * The most rows staged in memory before they go to a part of their own, commit or not: bounds the staging table
+ * (about 50 MB for id + label + 2 probabilities) whatever the commit interval and the machine's speed. A part
+ * written between commits is durable but not yet in the checkpoint's state, so a run killed before the next
+ * commit deletes it on resume like any other uncommitted output. Smaller parts cost a merge at close: 500,000
+ * made a 1M-row job 0.5 s slower (measured) for about 20 MB less peak memory.
+ */
+export const PART_MAX_ROWS = 1_000_000;
 const PART_RE = /^part-(\d+)\.parquet$/;
 
 export function partsDirOf(output: string): string {
@@ -146,6 +155,7 @@ class ParquetWriter implements Writer {
         this.bufferedRows += take;
         start += take;
         if (this.bufferedRows === CHUNK_ROWS) await this.appendChunk();
+        if (this.pendingRows >= PART_MAX_ROWS) await this.writePart();
       }
       // Small batches gather into full chunks (a chunk per small batch is slow); keep copies, not the caller's arrays.
       if (this.bufferedRows > 0) this.buffered = this.buffered.map((seg) => (seg.ids === batch.ids ? copySegment(seg) : seg));
@@ -219,7 +229,22 @@ class ParquetWriter implements Writer {
     });
   }
 
+  async release(): Promise<void> {
+    await this.serial.idle();
+    this.closeDuckDB();
+  }
+
+  private duckdbClosed = false;
+
   private closeDuckDB(): void {
+    if (this.duckdbClosed) return;
+    this.duckdbClosed = true;
+    try {
+      this.appender?.closeSync();
+    } catch {
+      // a failed appender: the connection goes next anyway
+    }
+    this.appender = undefined;
     this.appendConn.closeSync();
     this.queryConn.closeSync();
     this.instance.closeSync();
@@ -353,6 +378,10 @@ export async function openParquetWriter(output: string, options: WriterOptions):
     preserve_insertion_order: 'true',
     // A staging table too large for memory spills here, and goes away with the parts.
     temp_directory: join(partsDirOf(output), 'spill.tmp'),
+    // One DuckDB thread: the COPYs then do not compete with the main thread (reading, scoring) for the cores, and
+    // each thread's buffers are not multiplied. Measured (2 cores, 5M rows): peak RSS 552-580 MB -> 297 MB, and
+    // the 1M-row job no slower (2.15-2.32 s against 2.31-2.35 s).
+    threads: '1',
   });
   let appendConn: DuckDBConnection | undefined;
   let queryConn: DuckDBConnection | undefined;

@@ -156,7 +156,7 @@ class PostgresTableWriter implements Writer {
   }
 
   /** Ends the session: the server rolls back an open transaction with it. Works whatever state the writer is in. */
-  abort(): Promise<void> {
+  release(): Promise<void> {
     return this.end();
   }
 

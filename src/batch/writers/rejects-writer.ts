@@ -12,6 +12,8 @@ export interface RejectsWriter {
   /** Makes everything written so far durable (fsync) and returns the state to store in the checkpoint. */
   commit(): Promise<WriterState>;
   close(): Promise<void>;
+  /** Closes the file without committing (see Writer.release). */
+  release(): Promise<void>;
 }
 
 export interface RejectsWriterOptions {
@@ -40,6 +42,10 @@ export async function openRejectsWriter(path: string, options: RejectsWriterOpti
       return serial.close(async () => {
         await file.close();
       });
+    },
+    async release() {
+      await serial.idle();
+      await file.release();
     },
   };
 }

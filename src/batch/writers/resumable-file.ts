@@ -50,7 +50,8 @@ export async function syncDir(dir: string): Promise<void> {
 }
 
 export class ResumableTextFile {
-  private pending: string[] = [];
+  /** Text, or bytes already encoded as UTF-8. */
+  private pending: (string | Uint8Array)[] = [];
   private pendingChars = 0;
   private pendingRows = 0;
   private dirSynced: boolean;
@@ -109,8 +110,8 @@ export class ResumableTextFile {
     return this.position === 0 && this.pending.length === 0;
   }
 
-  /** Appends text holding `rows` rows. */
-  async append(text: string, rows: number): Promise<void> {
+  /** Appends text (or its UTF-8 bytes) holding `rows` rows. */
+  async append(text: string | Uint8Array, rows: number): Promise<void> {
     this.pending.push(text);
     this.pendingChars += text.length;
     this.pendingRows += rows;
@@ -119,7 +120,8 @@ export class ResumableTextFile {
 
   private async flush(): Promise<void> {
     if (this.pending.length === 0) return;
-    const buf = Buffer.from(this.pending.length === 1 ? (this.pending[0] as string) : this.pending.join(''), 'utf8');
+    const parts = this.pending.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p));
+    const buf = parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts);
     this.pending = [];
     this.pendingChars = 0;
     let off = 0;
@@ -141,6 +143,14 @@ export class ResumableTextFile {
       this.dirSynced = true;
     }
     return { format: this.format, bytes: this.position, rows: this.rows };
+  }
+
+  /** Closes the file without flushing or syncing: what was not committed may or may not be on disk (resuming cuts it). */
+  async release(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.pending = [];
+    await this.fh.close();
   }
 
   /** Commits and closes the file. */

@@ -28,6 +28,11 @@ export class Serial {
     return next;
   }
 
+  /** Resolves once every queued operation has ended, whether it succeeded or failed; never rejects. */
+  idle(): Promise<void> {
+    return this.tail.then(() => undefined);
+  }
+
   /** Like run, and marks the writer closed once fn succeeds. */
   close(fn: () => Promise<void>): Promise<void> {
     return this.run(async () => {

@@ -32,7 +32,7 @@ function csvNumber(x: number): string {
 }
 
 /** Formats one element of an output as JSON. */
-function jsonElement(out: OutputData): (i: number) => string {
+export function jsonElement(out: OutputData): (i: number) => string {
   const d = out.data;
   switch (out.column.kind) {
     case 'float': return (i) => jsonNumber(d[i] as number);

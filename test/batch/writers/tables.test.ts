@@ -146,7 +146,7 @@ for (const format of ['duckdb', 'postgres'] as const) {
       await w1.write(b(100, 50));
       await w1.commit();
       await w1.write(b(150, 5000));
-      await w1.abort!(); // what a kill does: the connection goes, the open transaction (or the stage) with it
+      await w1.release!(); // what a kill does: the connection goes, the open transaction (or the stage) with it
       assert.equal((await readTable(format, t, RICH_SPECS)).length, 150, 'only committed rows are in the table');
       const w2 = await open(format, t, options(RICH_SPECS, committed));
       await w2.write(b(100, 120));
@@ -186,7 +186,7 @@ for (const format of ['duckdb', 'postgres'] as const) {
       const w = await open(format, t2, options(SIMPLE));
       await w.write(makeBatch(SIMPLE, 0, 3, (r) => `k${r}`));
       await assert.rejects(w.write(makeBatch(SIMPLE, 3, 3, (r) => `k${r % 4}`)), /id "k0" appears twice \(rows 0 and 4\).*--id-column/);
-      await w.abort!();
+      await w.release!();
     });
 
     it('refuses a batch that does not fit the outputs, and an output named like a ferry column', async () => {
