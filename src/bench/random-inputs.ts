@@ -10,6 +10,9 @@ import { elementCount, formatShape, type Tensor } from '../tensor/tensor.js';
 import type { InferRequest, ModelMetadata, TensorMetadata } from '../client/index.js';
 import { BenchError } from './bench-error.js';
 
+const LARGEST_HALF_BELOW_ONE = 0x3bff;
+const LARGEST_FLOAT32_BELOW_ONE = 1 - 2 ** -24;
+
 /** Colours (what the example text model knows) and a few everyday words. */
 export const BYTES_VOCABULARY: readonly string[] = ['red', 'green', 'blue', 'yellow', 'black', 'white', 'small', 'large'];
 
@@ -73,13 +76,15 @@ function randomTensor(spec: TensorMetadata, shape: number[]): Tensor {
   switch (info.kind) {
     case 'float': {
       const a = new (info.array as Float32ArrayConstructor)(n);
-      for (let i = 0; i < n; i++) a[i] = Math.random();
+      // Math.random() just under 1 rounds to 1.0 in float32; keep values in [0, 1) as documented.
+      for (let i = 0; i < n; i++) a[i] = Math.min(Math.random(), LARGEST_FLOAT32_BELOW_ONE);
       data = a;
       break;
     }
     case 'fp16': {
       const a = new Uint16Array(n);
-      for (let i = 0; i < n; i++) a[i] = toHalfBits(Math.random());
+      // Anything above 1 - 2^-12 rounds to half 1.0 (0x3c00): cap at the largest half below 1.
+      for (let i = 0; i < n; i++) a[i] = Math.min(toHalfBits(Math.random()), LARGEST_HALF_BELOW_ONE);
       data = a;
       break;
     }
