@@ -1,15 +1,15 @@
 /**
  * The V2 gRPC front (inference.GRPCInferenceService) on @grpc/grpc-js, with server reflection (grpcurl) and the
- * standard grpc.health.v1 service (Kubernetes gRPC probes). Each method only converts and calls the data plane.
+ * standard grpc.health.v1 service (Kubernetes gRPC probes), both loaded on their first call (lazy-services.ts). Each
+ * method only converts and calls the data plane.
  */
 import * as grpc from '@grpc/grpc-js';
-import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation } from 'grpc-health-check';
 import { invalid, isFerryError, messageOf } from '../../errors.js';
 import type { DataPlane } from '../../dataplane/dataplane.js';
 import type { Logger } from '../../observe/logger.js';
 import { inferRequestFromGrpc, inferResponseToGrpc, usesRawInputs } from './converters.js';
 import type { ModelInferRequest, ModelRequest } from './messages.js';
+import { addLazyReflection, LazyHealth } from './lazy-services.js';
 import { loadV2Definition, V2_SERVICE } from './proto.js';
 import { GRPC_STATUS } from './status.js';
 
@@ -22,7 +22,7 @@ type Handler<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.s
 
 export class GrpcFront {
   readonly server: grpc.Server;
-  private readonly health = new HealthImplementation({ '': 'NOT_SERVING', [V2_SERVICE]: 'NOT_SERVING' });
+  private readonly health = new LazyHealth({ '': 'NOT_SERVING', [V2_SERVICE]: 'NOT_SERVING' });
 
   constructor(
     private readonly dataplane: DataPlane,
@@ -36,7 +36,7 @@ export class GrpcFront {
     const definition = loadV2Definition();
     const service = (grpc.loadPackageDefinition(definition).inference as grpc.GrpcObject).GRPCInferenceService as grpc.ServiceClientConstructor;
     this.server.addService(service.service, this.methods());
-    new ReflectionService(definition).addToServer(this.server);
+    addLazyReflection(this.server);
     this.health.addToServer(this.server);
   }
 

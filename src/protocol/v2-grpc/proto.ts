@@ -1,7 +1,6 @@
-/** Loads the V2 service definition (and the standard health service, so reflection lists both). */
+/** Loads the V2 service definition (reflection, loaded on its first call, adds the health service: lazy-services.ts). */
 import { fileURLToPath } from 'node:url';
 import * as protoLoader from '@grpc/proto-loader';
-import { protoPath as healthProtoPath } from 'grpc-health-check';
 
 export const V2_PROTO = fileURLToPath(new URL('../../../proto/grpc_predict_v2.proto', import.meta.url));
 
@@ -9,7 +8,7 @@ export const V2_PROTO = fileURLToPath(new URL('../../../proto/grpc_predict_v2.pr
 export const LOADER_OPTIONS: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
 
 export function loadV2Definition(): protoLoader.PackageDefinition {
-  return protoLoader.loadSync([V2_PROTO, healthProtoPath], LOADER_OPTIONS);
+  return protoLoader.loadSync(V2_PROTO, LOADER_OPTIONS);
 }
 
 export const V2_SERVICE = 'inference.GRPCInferenceService';
