@@ -3,7 +3,7 @@
  * on the main thread for cheap models (no hop: measured 1.0-1.2x the HTTP ceiling with batching, against 0.6-0.95x
  * through one worker thread), in worker threads or child processes for heavy ones, so they never stall the
  * requests of other models. `auto` measures a warm-up run and moves the model to a worker thread when one run
- * takes longer than AUTO_THREAD_THRESHOLD_MS.
+ * takes longer than AUTO_THREAD_THRESHOLD_MS; the measured session serves until the worker threads are up.
  */
 import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
@@ -11,6 +11,7 @@ import type { ModelConfig, SessionConfig } from '../config/model-config.js';
 import { messageOf } from '../errors.js';
 import { loadOnnxModel } from './onnx/onnx-runtime.js';
 import type { ModelRuntime } from './runtime.js';
+import { HandOverRuntime } from './hand-over.js';
 import { measureRun } from './warmup.js';
 import { WorkerPoolRuntime } from './worker/worker-pool.js';
 
@@ -62,11 +63,16 @@ export const loadRuntime: RuntimeLoader = async (file, { config, label, report }
     notes.push(`warm-up skipped: the model refused a synthetic input (${messageOf(e)})`);
   }
   if (execution === 'auto' && ms !== undefined && ms > AUTO_THREAD_THRESHOLD_MS) {
-    await loaded.runtime.release();
-    const pool = await WorkerPoolRuntime.start({ kind: 'thread', count, file, session: workerSession, label, ...(report ? { report } : {}) });
-    await warmUp(pool, warnings);
-    notes.push(`a run of ${rows} row${rows > 1 ? 's' : ''} takes ${ms.toFixed(1)} ms, more than ${AUTO_THREAD_THRESHOLD_MS} ms: it runs in ${workers(count, 'thread')} so it never stalls other models (set execution: main to keep it on the main thread)`);
-    return { runtime: pool, notes, warnings };
+    // The measured session serves until the worker threads are up (hand-over.ts): the model is ready now.
+    const pool = WorkerPoolRuntime.start({ kind: 'thread', count, file, session: workerSession, label, ...(report ? { report } : {}) }).then(async (p) => {
+      const poolWarnings: string[] = [];
+      await warmUp(p, poolWarnings);
+      for (const w of [...p.warnings, ...poolWarnings]) report?.('warn', `${label}: ${w}`);
+      return p;
+    });
+    const runtime = new HandOverRuntime(loaded.runtime, pool, { placement: 'thread', concurrency: count, label, ...(report ? { report } : {}) });
+    notes.push(`a run of ${rows} row${rows > 1 ? 's' : ''} takes ${ms.toFixed(1)} ms, more than ${AUTO_THREAD_THRESHOLD_MS} ms: it runs in ${workers(count, 'thread')} so it never stalls other models (set execution: main to keep it on the main thread); on the main thread until they are up`);
+    return { runtime, notes, warnings };
   }
   if (count > 1) warnings.push(`instance_group count ${count} needs execution: thread or process; on the main thread one session runs at a time`);
   if (ms !== undefined) notes.push(`a run of ${rows} row${rows > 1 ? 's' : ''} takes ${ms.toFixed(2)} ms: it runs on the main thread`);
