@@ -38,6 +38,25 @@ const distMetaUrl = {
 // Chunks of an earlier build (their names are content hashes).
 for (const f of await readdir(outdir).catch(() => [])) if (f.startsWith('chunk-')) await rm(join(outdir, f));
 
+/**
+ * prom-client requires @opentelemetry/api (about 50 files, a good part of prom-client's load time) at load, but uses
+ * it only for exemplars, which ferry does not enable: in the bundle it is a stand-in that loads the real package on
+ * its first property read.
+ */
+const lazyOpenTelemetry = {
+  name: 'lazy-opentelemetry-api',
+  setup(b) {
+    b.onResolve({ filter: /^@opentelemetry\/api$/ }, (args) =>
+      args.namespace === 'lazy-otel' ? { path: args.path, external: true } : { path: args.path, namespace: 'lazy-otel' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-otel' }, () => ({
+      contents: "let api;\nmodule.exports = new Proxy({}, { get: (_, key) => (api ??= require('@opentelemetry/api'))[key] });\n",
+      loader: 'js',
+      resolveDir: root,
+    }));
+  },
+};
+
 await build({
   entryPoints: { main: join(src, 'cli', 'main.ts') },
   outdir,
@@ -52,6 +71,6 @@ await build({
   external: ['onnxruntime-node', '@duckdb/node-api', 'grpc-health-check', '@grpc/reflection'],
   // Bundled CommonJS packages call require() (node: built-ins, optional packages); ESM has none of its own.
   banner: { js: "import { createRequire as __ferryCreateRequire } from 'node:module';\nconst require = __ferryCreateRequire(import.meta.url);" },
-  plugins: [distMetaUrl],
+  plugins: [distMetaUrl, lazyOpenTelemetry],
   logLevel: 'warning',
 });
