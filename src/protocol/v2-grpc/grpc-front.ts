@@ -10,7 +10,7 @@ import type { Logger } from '../../observe/logger.js';
 import { inferRequestFromGrpc, inferResponseToGrpc, usesRawInputs } from './converters.js';
 import type { ModelInferRequest, ModelRequest } from './messages.js';
 import { addLazyReflection, LazyHealth } from './lazy-services.js';
-import { loadV2Definition, V2_SERVICE } from './proto.js';
+import { loadV2Service, V2_SERVICE } from './proto.js';
 import { GRPC_STATUS } from './status.js';
 
 export interface GrpcFrontOptions {
@@ -33,9 +33,7 @@ export class GrpcFront {
       'grpc.max_receive_message_length': options.maxMessageBytes,
       'grpc.max_send_message_length': -1,
     });
-    const definition = loadV2Definition();
-    const service = (grpc.loadPackageDefinition(definition).inference as grpc.GrpcObject).GRPCInferenceService as grpc.ServiceClientConstructor;
-    this.server.addService(service.service, this.methods());
+    this.server.addService(loadV2Service(), this.methods());
     addLazyReflection(this.server);
     this.health.addToServer(this.server);
   }

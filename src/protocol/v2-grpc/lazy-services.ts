@@ -1,13 +1,13 @@
 /**
  * Server reflection and grpc.health.v1, registered at start but loaded on their first call. Loading them costs
  * more than the V2 service itself (measured: @grpc/reflection's import, index and its two reflection protos plus
- * grpc-health-check's import and proto, about 100 ms of a 520 ms cold start), and most processes never get a
- * reflection call. Each method is registered with its real path and streaming kind; its (de)serializers and handler
+ * grpc-health-check's import and proto, about 100 ms of a 520 ms cold start; @grpc/proto-loader too, which only
+ * reflection needs here), and most processes never get a reflection call. Each method is registered with its real path and streaming kind; its (de)serializers and handler
  * are stand-ins that load the real service, synchronously, when the first message arrives, then delegate to it.
  * test/protocol/lazy-services.test.ts checks the stand-ins against the real definitions.
  */
 import { createRequire } from 'node:module';
-import * as protoLoader from '@grpc/proto-loader';
+import type * as protoLoader from '@grpc/proto-loader';
 import type * as grpc from '@grpc/grpc-js';
 import { LOADER_OPTIONS, V2_PROTO } from './proto.js';
 
@@ -118,7 +118,8 @@ type ReflectionModule = typeof import('@grpc/reflection');
 /** The V2 service and grpc.health.v1, as reflection lists them. */
 export function loadReflectedDefinition(): protoLoader.PackageDefinition {
   const { protoPath } = require('grpc-health-check') as HealthModule;
-  return protoLoader.loadSync([V2_PROTO, protoPath], LOADER_OPTIONS);
+  const { loadSync } = require('@grpc/proto-loader') as typeof protoLoader;
+  return loadSync([V2_PROTO, protoPath], LOADER_OPTIONS);
 }
 
 /** Server reflection (v1 and v1alpha) over the V2 and health services, built on its first call. */
