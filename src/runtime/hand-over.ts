@@ -1,35 +1,37 @@
 /**
- * HandOverRuntime: serves a model from its main-thread session while its worker threads start, then hands every
- * new run to the workers and releases the main-thread session once its last run is done.
+ * HandOverRuntime: a model under `execution: auto` serves from its main-thread session from the moment it is
+ * loaded, while the measurement that decides its placement, and the start of its worker thread when it is too slow
+ * for the main thread, happen after the server is ready. Runs then go to the worker and the main-thread session is
+ * released once its last run is done.
  *
- * Why: `execution: auto` decides placement by timing runs on a main-thread session. A model found too slow for the
- * main thread used to wait for its worker threads (a new V8 isolate that loads onnxruntime and creates the session
- * again, about 80-100 ms here) before it, and so the server, was ready. The session that was just measured can
- * already serve, so the model is ready at once and only its placement changes a moment later. Until then its runs
- * stall the event loop as any main-thread model's do. If the workers fail to start, the model stays on the main
- * thread, with an error in the log.
+ * Why: the measurement (timed runs on synthetic input: 50-60 ms at start for the example image CNN) and the worker's
+ * start (a new V8 isolate that loads onnxruntime and creates the session again, 80-100 ms here) used to come before
+ * ready, and made up about a third of `ferry serve`'s start. The session that is measured can serve meanwhile.
+ * Until the hand-over a slow model's runs stall the event loop as any main-thread model's do. If the worker fails
+ * to start, the model stays on the main thread, with an error in the log.
  */
 import type { Tensor, TensorSpec } from '../tensor/tensor.js';
 import { messageOf } from '../errors.js';
 import type { ModelRuntime } from './runtime.js';
 
 export interface HandOverOptions {
-  /** The runtime it moves to (what `placement` and `concurrency` describe from the start). */
-  readonly placement: string;
-  readonly concurrency: number;
-  readonly report?: (level: 'warn' | 'error' | 'info', message: string) => void;
   /** "model 'x' version 1", for messages. */
   readonly label: string;
+  readonly report?: (level: 'warn' | 'error' | 'info', message: string) => void;
 }
+
+/**
+ * Decides where the model goes and starts it there: the runtime to move to, or undefined to stay. `wanted` turns
+ * false once the model is being unloaded: nothing more should be started then.
+ */
+export type HandOverDecision = (wanted: () => boolean) => Promise<ModelRuntime | undefined>;
 
 export class HandOverRuntime implements ModelRuntime {
   readonly platform: string;
   readonly inputs: readonly TensorSpec[];
   readonly outputs: readonly TensorSpec[];
   readonly labels: ReadonlyMap<string, readonly (string | number)[]>;
-  readonly placement: string;
-  readonly concurrency: number;
-  /** Settles once runs go to the new runtime, or once it failed to start and the first one stays. */
+  /** Settles once the decision is carried out: runs moved, staying, or the move failed. */
   readonly handedOver: Promise<void>;
   private current: ModelRuntime;
   private firstRuns = 0;
@@ -39,7 +41,7 @@ export class HandOverRuntime implements ModelRuntime {
 
   constructor(
     private readonly first: ModelRuntime,
-    next: Promise<ModelRuntime>,
+    decide: HandOverDecision,
     options: HandOverOptions,
   ) {
     this.current = first;
@@ -47,22 +49,33 @@ export class HandOverRuntime implements ModelRuntime {
     this.inputs = first.inputs;
     this.outputs = first.outputs;
     this.labels = first.labels;
-    this.placement = options.placement;
-    this.concurrency = options.concurrency;
-    this.handedOver = next.then(
-      async (runtime) => {
-        if (this.released) {
-          await runtime.release();
-          return;
-        }
-        this.current = runtime;
-        options.report?.('info', `${options.label}: now runs in its ${options.placement === 'process' ? 'worker processes' : 'worker threads'}`);
-        await this.releaseFirst();
-      },
-      (e: unknown) => {
-        options.report?.('error', `${options.label}: its worker threads did not start (${messageOf(e)}); it stays on the main thread`);
-      },
-    );
+    this.handedOver = Promise.resolve()
+      .then(() => decide(() => !this.released))
+      .then(
+        async (next) => {
+          if (!next) return;
+          if (this.released) {
+            await next.release();
+            return;
+          }
+          this.current = next;
+          options.report?.('info', `${options.label}: now runs in ${describe(next)}`);
+          await this.releaseFirst();
+        },
+        (e: unknown) => {
+          options.report?.('error', `${options.label}: it could not move off the main thread (${messageOf(e)}); it stays there`);
+        },
+      );
+  }
+
+  /** Where runs go now: 'main' until the hand-over, then the new runtime's. */
+  get placement(): string {
+    return this.current.placement;
+  }
+
+  /** One run at a time on the main thread; after the hand-over, the new runtime's instances. */
+  get concurrency(): number {
+    return this.current.concurrency;
   }
 
   /** True once runs go to the new runtime. */
@@ -95,4 +108,11 @@ export class HandOverRuntime implements ModelRuntime {
       await this.first.release();
     })());
   }
+}
+
+function describe(runtime: ModelRuntime): string {
+  const n = runtime.concurrency;
+  if (runtime.placement === 'thread') return `${n} worker thread${n === 1 ? '' : 's'}`;
+  if (runtime.placement === 'process') return `${n} worker process${n === 1 ? '' : 'es'}`;
+  return `the ${runtime.placement} placement`;
 }

@@ -3,7 +3,8 @@
  * on the main thread for cheap models (no hop: measured 1.0-1.2x the HTTP ceiling with batching, against 0.6-0.95x
  * through one worker thread), in worker threads or child processes for heavy ones, so they never stall the
  * requests of other models. `auto` measures a warm-up run and moves the model to a worker thread when one run
- * takes longer than AUTO_THREAD_THRESHOLD_MS; the measured session serves until the worker threads are up.
+ * takes longer than AUTO_THREAD_THRESHOLD_MS. With one instance (the default) that measurement and the move come
+ * after start-up, the model serving from its main-thread session meanwhile (hand-over.ts).
  */
 import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
@@ -11,7 +12,7 @@ import type { ModelConfig, SessionConfig } from '../config/model-config.js';
 import { messageOf } from '../errors.js';
 import { loadOnnxModel } from './onnx/onnx-runtime.js';
 import type { ModelRuntime } from './runtime.js';
-import { HandOverRuntime } from './hand-over.js';
+import { HandOverRuntime, type HandOverDecision } from './hand-over.js';
 import { measureRun } from './warmup.js';
 import { WorkerPoolRuntime } from './worker/worker-pool.js';
 
@@ -22,6 +23,8 @@ import { WorkerPoolRuntime } from './worker/worker-pool.js';
 export const AUTO_THREAD_THRESHOLD_MS = 1;
 /** Rows per measured run for models that batch: a batch of this size is common under load. */
 export const AUTO_MEASURE_ROWS = 8;
+/** Timed runs per measurement; the fastest counts (warmup.ts). */
+export const AUTO_MEASURE_RUNS = 5;
 
 export interface RuntimeLoadResult {
   readonly runtime: ModelRuntime;
@@ -36,11 +39,16 @@ export interface LoadContext {
   /** "model 'x' version 1", for messages. */
   readonly label: string;
   readonly report?: (level: 'warn' | 'error' | 'info', message: string) => void;
+  /**
+   * Resolves when the loads started with this one are all over. Work that times itself (the `auto` placement
+   * measurement) waits for it, so other models' session creation does not land inside its timings.
+   */
+  readonly settled?: Promise<void>;
 }
 
 export type RuntimeLoader = (file: string, context: LoadContext) => Promise<RuntimeLoadResult>;
 
-export const loadRuntime: RuntimeLoader = async (file, { config, label, report }) => {
+export const loadRuntime: RuntimeLoader = async (file, { config, label, report, settled = Promise.resolve() }) => {
   if (extname(file) !== '.onnx') throw new Error(`no runtime serves '${file}' (ferry serves .onnx files)`);
   const group = config.instance_group?.[0];
   const count = group?.count ?? 1;
@@ -55,27 +63,51 @@ export const loadRuntime: RuntimeLoader = async (file, { config, label, report }
   const loaded = await loadOnnxModel(file, withThreads(session, 1));
   const notes = [...loaded.notes];
   const warnings = [...loaded.warnings];
-  let ms: number | undefined;
   const rows = config.max_batch_size !== 0 && loaded.runtime.inputs.every((s) => s.shape?.[0] === -1) ? AUTO_MEASURE_ROWS : 1;
+  const runs = `a run of ${rows} row${rows > 1 ? 's' : ''}`;
+  if (execution === 'auto' && count === 1) {
+    // Ready once warmed up; the measurement and a move to a worker thread happen after start-up (hand-over.ts).
+    try {
+      await measureRun(loaded.runtime, rows, 0);
+    } catch (e) {
+      notes.push(`warm-up skipped: the model refused a synthetic input (${messageOf(e)}); it runs on the main thread`);
+      return { runtime: loaded.runtime, notes, warnings };
+    }
+    const decide: HandOverDecision = async (wanted) => {
+      // Timed once the current round of loads is over, so no other model's loading lands inside the timings.
+      await settled;
+      if (!wanted()) return undefined;
+      const ms = await measureRun(loaded.runtime, rows, AUTO_MEASURE_RUNS, 0);
+      if (ms <= AUTO_THREAD_THRESHOLD_MS) {
+        report?.('info', `${label}: ${runs} takes ${ms.toFixed(2)} ms: it stays on the main thread`);
+        return undefined;
+      }
+      report?.('info', `${label}: ${runs} takes ${ms.toFixed(1)} ms, more than ${AUTO_THREAD_THRESHOLD_MS} ms: it moves to ${workers(count, 'thread')} so it never stalls other models (set execution: main to keep it on the main thread)`);
+      if (!wanted()) return undefined;
+      const pool = await WorkerPoolRuntime.start({ kind: 'thread', count, file, session: workerSession, label, ...(report ? { report } : {}) });
+      const poolWarnings: string[] = [];
+      await warmUp(pool, poolWarnings);
+      for (const w of [...pool.warnings, ...poolWarnings]) report?.('warn', `${label}: ${w}`);
+      return pool;
+    };
+    notes.push('runs on the main thread until a measured run, once start-up is over, says whether it should move to a worker thread');
+    return { runtime: new HandOverRuntime(loaded.runtime, decide, { label, ...(report ? { report } : {}) }), notes, warnings };
+  }
+  let ms: number | undefined;
   try {
     ms = await measureRun(loaded.runtime, rows);
   } catch (e) {
     notes.push(`warm-up skipped: the model refused a synthetic input (${messageOf(e)})`);
   }
   if (execution === 'auto' && ms !== undefined && ms > AUTO_THREAD_THRESHOLD_MS) {
-    // The measured session serves until the worker threads are up (hand-over.ts): the model is ready now.
-    const pool = WorkerPoolRuntime.start({ kind: 'thread', count, file, session: workerSession, label, ...(report ? { report } : {}) }).then(async (p) => {
-      const poolWarnings: string[] = [];
-      await warmUp(p, poolWarnings);
-      for (const w of [...p.warnings, ...poolWarnings]) report?.('warn', `${label}: ${w}`);
-      return p;
-    });
-    const runtime = new HandOverRuntime(loaded.runtime, pool, { placement: 'thread', concurrency: count, label, ...(report ? { report } : {}) });
-    notes.push(`a run of ${rows} row${rows > 1 ? 's' : ''} takes ${ms.toFixed(1)} ms, more than ${AUTO_THREAD_THRESHOLD_MS} ms: it runs in ${workers(count, 'thread')} so it never stalls other models (set execution: main to keep it on the main thread); on the main thread until they are up`);
-    return { runtime, notes, warnings };
+    await loaded.runtime.release();
+    const pool = await WorkerPoolRuntime.start({ kind: 'thread', count, file, session: workerSession, label, ...(report ? { report } : {}) });
+    await warmUp(pool, warnings);
+    notes.push(`${runs} takes ${ms.toFixed(1)} ms, more than ${AUTO_THREAD_THRESHOLD_MS} ms: it runs in ${workers(count, 'thread')} so it never stalls other models (set execution: main to keep it on the main thread)`);
+    return { runtime: pool, notes, warnings };
   }
   if (count > 1) warnings.push(`instance_group count ${count} needs execution: thread or process; on the main thread one session runs at a time`);
-  if (ms !== undefined) notes.push(`a run of ${rows} row${rows > 1 ? 's' : ''} takes ${ms.toFixed(2)} ms: it runs on the main thread`);
+  if (ms !== undefined) notes.push(`${runs} takes ${ms.toFixed(2)} ms: it runs on the main thread`);
   return { runtime: loaded.runtime, notes, warnings };
 };
 

@@ -27,7 +27,7 @@ describe('the bundled ferry command', () => {
     child.stderr.on('data', (c) => (out += c));
     try {
       const deadline = Date.now() + 30_000;
-      while (!/now runs in its worker threads/.test(out) || !/server is ready/.test(out)) {
+      while (!/now runs in 1 worker thread/.test(out) || !/server is ready/.test(out)) {
         if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the bundled ferry serve did not start:\n${out}`);
         await new Promise((r) => setTimeout(r, 50));
       }

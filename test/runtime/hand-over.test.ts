@@ -1,4 +1,4 @@
-/** HandOverRuntime: the main-thread session serves until the workers are up, and is released only when idle. */
+/** HandOverRuntime: the main-thread session serves until the decision is carried out, and is released only when idle. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { HandOverRuntime } from '../../src/runtime/hand-over.js';
@@ -36,6 +36,7 @@ class FakeRuntime implements ModelRuntime {
 
 const input: Tensor[] = [{ name: 'x', datatype: 'FP32', shape: [1], data: new Float32Array([0]) }];
 const ran = async (r: ModelRuntime) => ((await r.run(input, ['y']))[0]!.data as Float32Array)[0];
+const tick = () => new Promise((res) => setImmediate(res));
 
 function deferred<T>() {
   let resolve!: (v: T) => void;
@@ -48,16 +49,17 @@ describe('HandOverRuntime', () => {
   it('serves from the first runtime, then from the next once it is up, releasing the first when its runs end', async () => {
     const main = new FakeRuntime('main', true);
     const pool = new FakeRuntime('thread');
-    const next = deferred<ModelRuntime>();
+    const next = deferred<ModelRuntime | undefined>();
     const messages: string[] = [];
-    const r = new HandOverRuntime(main, next.promise, { placement: 'thread', concurrency: 1, label: 'm', report: (_l, m) => messages.push(m) });
-    assert.equal(r.placement, 'thread');
+    const r = new HandOverRuntime(main, () => next.promise, { label: 'm', report: (_l, m) => messages.push(m) });
+    assert.equal(r.placement, 'main');
     assert.equal(r.handed, false);
     const early = ran(r); // still running on main when the pool arrives
-    await new Promise((res) => setImmediate(res));
+    await tick();
     next.resolve(pool);
-    await new Promise((res) => setImmediate(res));
+    await tick();
     assert.equal(r.handed, true);
+    assert.equal(r.placement, 'thread');
     assert.equal(await ran(r), 2, 'new runs go to the pool');
     assert.equal(main.released, false, 'not released while its run is in progress');
     main.open();
@@ -65,28 +67,43 @@ describe('HandOverRuntime', () => {
     await r.handedOver;
     assert.equal(main.released, true);
     assert.equal(main.releasedWhileRunning, false);
-    assert.match(messages.join('\n'), /now runs in its worker threads/);
+    assert.match(messages.join('\n'), /m: now runs in 1 worker thread/);
     await r.release();
     assert.equal(pool.released, true);
   });
 
-  it('stays on the first runtime, with an error, when the next fails to start', async () => {
+  it('stays on the first runtime when the decision is to stay', async () => {
     const main = new FakeRuntime('main');
-    const messages: string[] = [];
-    const r = new HandOverRuntime(main, Promise.reject(new Error('no worker')), { placement: 'thread', concurrency: 1, label: 'm', report: (l, m) => messages.push(`${l}: ${m}`) });
+    const r = new HandOverRuntime(main, async () => undefined, { label: 'm' });
     await r.handedOver;
+    assert.equal(r.handed, false);
     assert.equal(await ran(r), 1);
-    assert.match(messages.join('\n'), /error: m: its worker threads did not start \(no worker\); it stays on the main thread/);
+    assert.equal(main.released, false);
     await r.release();
     assert.equal(main.released, true);
   });
 
-  it('released before the next is up: releases both once it arrives', async () => {
+  it('stays on the first runtime, with an error, when the move fails', async () => {
+    const main = new FakeRuntime('main');
+    const messages: string[] = [];
+    const r = new HandOverRuntime(main, () => Promise.reject(new Error('no worker')), { label: 'm', report: (l, m) => messages.push(`${l}: ${m}`) });
+    await r.handedOver;
+    assert.equal(await ran(r), 1);
+    assert.match(messages.join('\n'), /error: m: it could not move off the main thread \(no worker\); it stays there/);
+    await r.release();
+    assert.equal(main.released, true);
+  });
+
+  it('released before the decision: tells it, and releases what it brings', async () => {
     const main = new FakeRuntime('main');
     const pool = new FakeRuntime('thread');
-    const next = deferred<ModelRuntime>();
-    const r = new HandOverRuntime(main, next.promise, { placement: 'thread', concurrency: 1, label: 'm' });
+    const next = deferred<ModelRuntime | undefined>();
+    let wanted: (() => boolean) | undefined;
+    const r = new HandOverRuntime(main, (w) => ((wanted = w), next.promise), { label: 'm' });
+    await tick();
+    assert.equal(wanted!(), true);
     const releasing = r.release();
+    assert.equal(wanted!(), false);
     next.resolve(pool);
     await releasing;
     assert.equal(main.released, true);
