@@ -293,9 +293,10 @@ async function preflight() {
   const notes = [];
   for (const [label, repo] of [['examples/models', ctx.repo], ['copy with image_cnn execution: main', ctx.mainRepo]]) {
     const s = await startServer('ferry', ctx, { repo, logLevel: 'info' });
-    await sleep(200);
+    // execution: auto decides placement after start-up (src/runtime/hand-over.ts): give it time to say so.
+    await sleep(1500);
     await s.stop();
-    const lines = s.proc.output.split('\n').filter((l) => /"model":"(breast_cancer|mlp|image_cnn)"/.test(l) && /(runs|takes)/.test(l));
+    const lines = s.proc.output.split('\n').filter((l) => /"model":"(breast_cancer|mlp|image_cnn)"/.test(l) && /(runs|takes|stays|moves)/.test(l));
     notes.push(`- ${label}: ${lines.map((l) => JSON.parse(l).msg).filter((m) => /main thread|worker/.test(m)).map((m) => `"${m}"`).join('; ')}`);
   }
   return ['**Placement (ferry\'s log, `--log-level info`):**', '', ...notes, ''].join('\n');
