@@ -66,9 +66,10 @@ export const loadRuntime: RuntimeLoader = async (file, { config, label, report, 
   const rows = config.max_batch_size !== 0 && loaded.runtime.inputs.every((s) => s.shape?.[0] === -1) ? AUTO_MEASURE_ROWS : 1;
   const runs = `a run of ${rows} row${rows > 1 ? 's' : ''}`;
   if (execution === 'auto' && count === 1) {
-    // Ready once warmed up; the measurement and a move to a worker thread happen after start-up (hand-over.ts).
+    // Ready once warmed up (one row, as worker instances are: onnxruntime's first-run costs, not a full batch's);
+    // the measurement and a move to a worker thread happen after start-up (hand-over.ts).
     try {
-      await measureRun(loaded.runtime, rows, 0);
+      await measureRun(loaded.runtime, 1, 0);
     } catch (e) {
       notes.push(`warm-up skipped: the model refused a synthetic input (${messageOf(e)}); it runs on the main thread`);
       return { runtime: loaded.runtime, notes, warnings };
@@ -77,7 +78,7 @@ export const loadRuntime: RuntimeLoader = async (file, { config, label, report, 
       // Timed once the current round of loads is over, so no other model's loading lands inside the timings.
       await settled;
       if (!wanted()) return undefined;
-      const ms = await measureRun(loaded.runtime, rows, AUTO_MEASURE_RUNS, 0);
+      const ms = await measureRun(loaded.runtime, rows, AUTO_MEASURE_RUNS);
       if (ms <= AUTO_THREAD_THRESHOLD_MS) {
         report?.('info', `${label}: ${runs} takes ${ms.toFixed(2)} ms: it stays on the main thread`);
         return undefined;
