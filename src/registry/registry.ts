@@ -154,6 +154,22 @@ export class ModelRegistry {
     return v;
   }
 
+  /**
+   * Served versions, and how many are READY, for the start-up log line. Not index(): its sort by localeCompare
+   * costs about 6 ms the first time (ICU's collator starts), right when the server turns ready.
+   */
+  versionCounts(): { versions: number; ready: number } {
+    let versions = 0;
+    let ready = 0;
+    for (const m of this.models.values()) {
+      for (const v of m.versions.values()) {
+        versions++;
+        if (v.state === 'READY') ready++;
+      }
+    }
+    return { versions, ready };
+  }
+
   /** Every model and version with its state, for the repository index. */
   index(): IndexEntry[] {
     const out: IndexEntry[] = [];
