@@ -57,6 +57,21 @@ const lazyOpenTelemetry = {
   },
 };
 
+/**
+ * ferry's own `import ... from 'node:http'` (and other built-ins) become require() calls in the bundle. An ESM import
+ * of a built-in makes Node build an ESM facade that reads every export; on Node 24 node:http's lazy WebSocket-era
+ * getters then load undici, about 5-8 ms at start (CPU profile of `ferry --version`). require() reads only what is used.
+ */
+const builtinsByRequire = {
+  name: 'builtins-by-require',
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (args) =>
+      args.namespace === 'builtin-require' || !args.importer.startsWith(src + '/') ? undefined : { path: args.path, namespace: 'builtin-require' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'builtin-require' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});\n`, loader: 'js' }));
+  },
+};
+
 await build({
   entryPoints: { main: join(src, 'cli', 'main.ts') },
   outdir,
@@ -71,6 +86,6 @@ await build({
   external: ['onnxruntime-node', '@duckdb/node-api', 'grpc-health-check', '@grpc/reflection'],
   // Bundled CommonJS packages call require() (node: built-ins, optional packages); ESM has none of its own.
   banner: { js: "import { createRequire as __ferryCreateRequire } from 'node:module';\nconst require = __ferryCreateRequire(import.meta.url);" },
-  plugins: [distMetaUrl, lazyOpenTelemetry],
+  plugins: [distMetaUrl, lazyOpenTelemetry, builtinsByRequire],
   logLevel: 'warning',
 });
