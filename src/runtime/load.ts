@@ -78,7 +78,13 @@ export const loadRuntime: RuntimeLoader = async (file, { config, label, report, 
       // Timed once the current round of loads is over, so no other model's loading lands inside the timings.
       await settled;
       if (!wanted()) return undefined;
-      const ms = await measureRun(loaded.runtime, rows, AUTO_MEASURE_RUNS);
+      let ms: number;
+      try {
+        ms = await measureRun(loaded.runtime, rows, AUTO_MEASURE_RUNS);
+      } catch (e) {
+        report?.('info', `${label}: not measured, the model refused a synthetic input of ${rows} rows (${messageOf(e)}): it stays on the main thread`);
+        return undefined;
+      }
       if (ms <= AUTO_THREAD_THRESHOLD_MS) {
         report?.('info', `${label}: ${runs} takes ${ms.toFixed(2)} ms: it stays on the main thread`);
         return undefined;
