@@ -293,9 +293,10 @@ async function preflight() {
   const notes = [];
   for (const [label, repo] of [['examples/models', ctx.repo], ['copy with image_cnn execution: main', ctx.mainRepo]]) {
     const s = await startServer('ferry', ctx, { repo, logLevel: 'info' });
-    await sleep(200);
+    // execution: auto decides placement after start-up (src/runtime/hand-over.ts): give it time to say so.
+    await sleep(1500);
     await s.stop();
-    const lines = s.proc.output.split('\n').filter((l) => /"model":"(breast_cancer|mlp|image_cnn)"/.test(l) && /(runs|takes)/.test(l));
+    const lines = s.proc.output.split('\n').filter((l) => /"model":"(breast_cancer|mlp|image_cnn)"/.test(l) && /(runs|takes|stays|moves)/.test(l));
     notes.push(`- ${label}: ${lines.map((l) => JSON.parse(l).msg).filter((m) => /main thread|worker/.test(m)).map((m) => `"${m}"`).join('; ')}`);
   }
   return ['**Placement (ferry\'s log, `--log-level info`):**', '', ...notes, ''].join('\n');
@@ -345,7 +346,7 @@ async function coldstart() {
   return [
     '### Cold start and idle memory',
     '',
-    `Floor: \`node bench/floor-start.mjs examples/models\` (Node loads onnxruntime-node and creates the ${8} example sessions, default options, nothing else), spawn to its "READY" line. ferry: \`node dist/cli/main.js serve examples/models --host 127.0.0.1 --http-port P --grpc-port Q --log-level warn\`, spawn to the first \`GET /v2/health/ready\` = 200 (polled every 5 ms). ${O.coldReps} runs each, alternating; RSS is VmRSS from /proc (ferry: at ready, and after ${O.idleWait} s idle).`,
+    `Floor: \`node bench/floor-start.mjs examples/models\` (Node loads onnxruntime-node and creates the ${8} example sessions with the options ferry gives them: one intra-op thread, no spinning; nothing else), spawn to its "READY" line. ferry: \`node dist/cli/main.js serve examples/models --host 127.0.0.1 --http-port P --grpc-port Q --log-level warn\`, spawn to the first \`GET /v2/health/ready\` = 200 (polled every 5 ms). ${O.coldReps} runs each, alternating; RSS is VmRSS from /proc (ferry: at ready, and after ${O.idleWait} s idle).`,
     '',
     table(['', 'median ms', 'runs (ms)', 'RSS MB (median)', '÷ floor'], [
       ['floor', f1(fm), floor.map((x) => x.ms.toFixed(0)).join(', '), f1(median(floor.map((x) => x.rssMb))), ''],

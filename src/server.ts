@@ -77,9 +77,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const loaded = registry.loadAll(found).then(() => {
     dataplane.markStarted();
     grpcFront.syncHealth();
-    const index = registry.index();
-    const ready = index.filter((e) => e.state === 'READY').length;
-    log.info({ ms: Math.round(performance.now() - started) }, `loaded ${ready} of ${index.length} model versions; server is ${dataplane.ready() ? 'ready' : 'not ready'}`);
+    const { versions, ready } = registry.versionCounts();
+    log.info({ ms: Math.round(performance.now() - started) }, `loaded ${ready} of ${versions} model versions; server is ${dataplane.ready() ? 'ready' : 'not ready'}`);
   });
 
   let stopping: Promise<void> | undefined;

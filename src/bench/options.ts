@@ -4,6 +4,7 @@
  */
 import { parseHttpUrl } from '../client/index.js';
 import { BenchError } from './bench-error.js';
+import { DEFAULT_GRPC_PORT, DEFAULT_URL } from './defaults.js';
 import type { ProgressStream } from './progress.js';
 
 export type BenchProtocol = 'http' | 'grpc';
@@ -68,8 +69,7 @@ export interface ResolvedOptions {
   readonly progress: ProgressStream | undefined;
 }
 
-export const DEFAULT_URL = 'http://127.0.0.1:8080';
-export const DEFAULT_GRPC_PORT = 8081;
+export { DEFAULT_GRPC_PORT, DEFAULT_URL };
 /** In rate mode, the most requests in flight unless --concurrency says otherwise. */
 export const DEFAULT_RATE_MAX_IN_FLIGHT = 256;
 

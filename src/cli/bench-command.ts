@@ -3,7 +3,8 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { BenchEncoding, BenchProtocol } from '../bench/index.js';
-import { DEFAULT_URL } from '../bench/options.js';
+// Only light modules here: the bench itself (its HTTP and gRPC clients) loads when `ferry bench` runs.
+import { DEFAULT_URL } from '../bench/defaults.js';
 import { BenchError } from '../bench/bench-error.js';
 
 function positiveNumber(name: string, whole: boolean) {

@@ -3,7 +3,8 @@
  * on the main thread for cheap models (no hop: measured 1.0-1.2x the HTTP ceiling with batching, against 0.6-0.95x
  * through one worker thread), in worker threads or child processes for heavy ones, so they never stall the
  * requests of other models. `auto` measures a warm-up run and moves the model to a worker thread when one run
- * takes longer than AUTO_THREAD_THRESHOLD_MS.
+ * takes longer than AUTO_THREAD_THRESHOLD_MS. With one instance (the default) that measurement and the move come
+ * after start-up, the model serving from its main-thread session meanwhile (hand-over.ts).
  */
 import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
@@ -11,6 +12,7 @@ import type { ModelConfig, SessionConfig } from '../config/model-config.js';
 import { messageOf } from '../errors.js';
 import { loadOnnxModel } from './onnx/onnx-runtime.js';
 import type { ModelRuntime } from './runtime.js';
+import { HandOverRuntime, type HandOverDecision } from './hand-over.js';
 import { measureRun } from './warmup.js';
 import { WorkerPoolRuntime } from './worker/worker-pool.js';
 
@@ -23,6 +25,8 @@ export const AUTO_THREAD_THRESHOLD_MS = 1;
 export const AUTO_MEASURE_ROWS = 8;
 /** Default `worker_nice`: see workerThreads(). */
 export const DEFAULT_WORKER_NICE = 10;
+/** Timed runs per measurement; the fastest counts (warmup.ts). */
+export const AUTO_MEASURE_RUNS = 5;
 
 export interface RuntimeLoadResult {
   readonly runtime: ModelRuntime;
@@ -37,11 +41,16 @@ export interface LoadContext {
   /** "model 'x' version 1", for messages. */
   readonly label: string;
   readonly report?: (level: 'warn' | 'error' | 'info', message: string) => void;
+  /**
+   * Resolves when the loads started with this one are all over. Work that times itself (the `auto` placement
+   * measurement) waits for it, so other models' session creation does not land inside its timings.
+   */
+  readonly settled?: Promise<void>;
 }
 
 export type RuntimeLoader = (file: string, context: LoadContext) => Promise<RuntimeLoadResult>;
 
-export const loadRuntime: RuntimeLoader = async (file, { config, label, report }) => {
+export const loadRuntime: RuntimeLoader = async (file, { config, label, report, settled = Promise.resolve() }) => {
   if (extname(file) !== '.onnx') throw new Error(`no runtime serves '${file}' (ferry serves .onnx files)`);
   const group = config.instance_group?.[0];
   const count = group?.count ?? 1;
@@ -57,8 +66,44 @@ export const loadRuntime: RuntimeLoader = async (file, { config, label, report }
   const loaded = await loadOnnxModel(file, withThreads(session, 1));
   const notes = [...loaded.notes];
   const warnings = [...loaded.warnings];
-  let ms: number | undefined;
   const rows = config.max_batch_size !== 0 && loaded.runtime.inputs.every((s) => s.shape?.[0] === -1) ? AUTO_MEASURE_ROWS : 1;
+  const runs = `a run of ${rows} row${rows > 1 ? 's' : ''}`;
+  if (execution === 'auto' && count === 1) {
+    // Ready once warmed up (one row, as worker instances are: onnxruntime's first-run costs, not a full batch's);
+    // the measurement and a move to a worker thread happen after start-up (hand-over.ts).
+    try {
+      await measureRun(loaded.runtime, 1, 0);
+    } catch (e) {
+      notes.push(`warm-up skipped: the model refused a synthetic input (${messageOf(e)}); it runs on the main thread`);
+      return { runtime: loaded.runtime, notes, warnings };
+    }
+    const decide: HandOverDecision = async (wanted) => {
+      // Timed once the current round of loads is over, so no other model's loading lands inside the timings.
+      await settled;
+      if (!wanted()) return undefined;
+      let ms: number;
+      try {
+        ms = await measureRun(loaded.runtime, rows, AUTO_MEASURE_RUNS);
+      } catch (e) {
+        report?.('info', `${label}: not measured, the model refused a synthetic input of ${rows} rows (${messageOf(e)}): it stays on the main thread`);
+        return undefined;
+      }
+      if (ms <= AUTO_THREAD_THRESHOLD_MS) {
+        report?.('info', `${label}: ${runs} takes ${ms.toFixed(2)} ms: it stays on the main thread`);
+        return undefined;
+      }
+      report?.('info', `${label}: ${runs} takes ${ms.toFixed(1)} ms, more than ${AUTO_THREAD_THRESHOLD_MS} ms: it moves to ${workers(count, 'thread')} so it never stalls other models (set execution: main to keep it on the main thread)`);
+      if (!wanted()) return undefined;
+      const pool = await WorkerPoolRuntime.start({ kind: 'thread', count, file, session: workerSession, nice, label, ...(report ? { report } : {}) });
+      const poolWarnings: string[] = [];
+      await warmUp(pool, poolWarnings);
+      for (const w of [...pool.warnings, ...poolWarnings]) report?.('warn', `${label}: ${w}`);
+      return pool;
+    };
+    notes.push('runs on the main thread until a measured run, once start-up is over, says whether it should move to a worker thread');
+    return { runtime: new HandOverRuntime(loaded.runtime, decide, { label, ...(report ? { report } : {}) }), notes, warnings };
+  }
+  let ms: number | undefined;
   try {
     ms = await measureRun(loaded.runtime, rows);
   } catch (e) {
@@ -68,11 +113,11 @@ export const loadRuntime: RuntimeLoader = async (file, { config, label, report }
     await loaded.runtime.release();
     const pool = await WorkerPoolRuntime.start({ kind: 'thread', count, file, session: workerSession, nice, label, ...(report ? { report } : {}) });
     await warmUp(pool, warnings);
-    notes.push(`a run of ${rows} row${rows > 1 ? 's' : ''} takes ${ms.toFixed(1)} ms, more than ${AUTO_THREAD_THRESHOLD_MS} ms: it runs in ${workers(count, 'thread')} so it never stalls other models (set execution: main to keep it on the main thread)`);
+    notes.push(`${runs} takes ${ms.toFixed(1)} ms, more than ${AUTO_THREAD_THRESHOLD_MS} ms: it runs in ${workers(count, 'thread')} so it never stalls other models (set execution: main to keep it on the main thread)`);
     return { runtime: pool, notes, warnings };
   }
   if (count > 1) warnings.push(`instance_group count ${count} needs execution: thread or process; on the main thread one session runs at a time`);
-  if (ms !== undefined) notes.push(`a run of ${rows} row${rows > 1 ? 's' : ''} takes ${ms.toFixed(2)} ms: it runs on the main thread`);
+  if (ms !== undefined) notes.push(`${runs} takes ${ms.toFixed(2)} ms: it runs on the main thread`);
   return { runtime: loaded.runtime, notes, warnings };
 };
 

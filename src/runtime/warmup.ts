@@ -18,16 +18,17 @@ export function syntheticInputs(specs: readonly TensorSpec[], rows = 1): Tensor[
 }
 
 /**
- * Fastest of `runs` runs after one untimed run, in milliseconds; throws if the model refuses the synthetic input.
+ * Fastest of `runs` runs after `untimed` untimed ones, in milliseconds (Infinity when `runs` is 0: a warm-up only);
+ * throws if the model refuses the synthetic input.
  * The minimum, not the median: other models load and warm up at the same time, and their work lands inside this
  * wall-clock measurement; the fastest run is the one closest to the model's own cost.
  */
-export async function measureRun(runtime: ModelRuntime, rows = 1, runs = 5): Promise<number> {
+export async function measureRun(runtime: ModelRuntime, rows = 1, runs = 5, untimed = 1): Promise<number> {
   const inputs = syntheticInputs(runtime.inputs, rows);
   const outputs = runtime.outputs.map((o) => o.name);
   // One model measures at a time, so their runs do not land inside each other's timings.
   const turn = measuring.then(async () => {
-    await runtime.run(inputs, outputs);
+    for (let i = 0; i < untimed; i++) await runtime.run(inputs, outputs);
     let fastest = Infinity;
     for (let i = 0; i < runs; i++) {
       const t = performance.now();

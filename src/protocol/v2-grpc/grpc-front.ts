@@ -1,17 +1,17 @@
 /**
  * The V2 gRPC front (inference.GRPCInferenceService), with server reflection (grpcurl) and the standard
- * grpc.health.v1 service (Kubernetes gRPC probes), on ferry's node:http2 gRPC server (../grpc-http2/server.ts says
- * why not grpc-js's). Each method only converts and calls the data plane.
+ * grpc.health.v1 service (Kubernetes gRPC probes), both loaded on their first call (lazy-services.ts), on ferry's
+ * node:http2 gRPC server (../grpc-http2/server.ts says why not grpc-js's). Each method only converts and calls the
+ * data plane.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation } from 'grpc-health-check';
 import { invalid, isFerryError, messageOf } from '../../errors.js';
 import type { DataPlane } from '../../dataplane/dataplane.js';
 import type { Logger } from '../../observe/logger.js';
 import { inferRequestFromGrpc, inferResponseToGrpc, usesRawInputs } from './converters.js';
 import type { ModelInferRequest, ModelRequest } from './messages.js';
-import { loadV2Definition, V2_SERVICE } from './proto.js';
+import { addLazyReflection, LazyHealth } from './lazy-services.js';
+import { loadV2Service, V2_SERVICE } from './proto.js';
 import { GRPC_STATUS } from './status.js';
 import { GrpcCode, type GrpcStatusError } from '../grpc-http2/codes.js';
 import { Http2GrpcServer, type ServiceDefinition, type ServiceImplementation } from '../grpc-http2/server.js';
@@ -26,7 +26,7 @@ type Handler = (call: ServerCall, callback: Callback) => void;
 
 export class GrpcFront {
   private readonly server: Http2GrpcServer;
-  private readonly health = new HealthImplementation({ '': 'NOT_SERVING', [V2_SERVICE]: 'NOT_SERVING' });
+  private readonly health = new LazyHealth({ '': 'NOT_SERVING', [V2_SERVICE]: 'NOT_SERVING' });
 
   constructor(
     private readonly dataplane: DataPlane,
@@ -34,11 +34,10 @@ export class GrpcFront {
     private readonly log: Logger,
   ) {
     this.server = new Http2GrpcServer({ maxMessageBytes: options.maxMessageBytes });
-    const definition = loadV2Definition();
-    this.server.addService(definition[V2_SERVICE] as unknown as ServiceDefinition, this.methods());
-    // Both libraries only call addService(definition, implementation), which this server provides as grpc-js does.
+    this.server.addService(loadV2Service() as unknown as ServiceDefinition, this.methods());
+    // Reflection and health only call addService(definition, implementation), which this server provides as grpc-js does.
     const asGrpcServer = this.server as unknown as grpc.Server;
-    new ReflectionService(definition).addToServer(asGrpcServer);
+    addLazyReflection(asGrpcServer);
     this.health.addToServer(asGrpcServer);
   }
 
