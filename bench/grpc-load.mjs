@@ -9,9 +9,12 @@
  *   node bench/grpc-load.mjs --address 127.0.0.1:8081 --model breast_cancer --input request.json \
  *        [--streams 32] [--connections 4] [--duration 10] [--warmup 3]
  * Prints one JSON line: { requests, rps, errors, errorDetail, p50, p90, p99, mean, max } (ms).
+ *
+ *   node bench/grpc-load.mjs --model breast_cancer --input request.json --write-frame FILE
+ * Writes the length-prefixed request (what goes in the HTTP/2 DATA frame) to FILE and exits: the body h2load sends.
  */
 import http2 from 'node:http2';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import protobuf from 'protobufjs';
@@ -25,6 +28,7 @@ const { values: a } = parseArgs({
     connections: { type: 'string', default: '4' },
     duration: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '3' },
+    'write-frame': { type: 'string' },
   },
 });
 
@@ -41,6 +45,10 @@ const message = ModelInferRequest.encode(ModelInferRequest.fromObject({ model_na
 const frame = Buffer.alloc(5 + message.length);
 frame.writeUInt32BE(message.length, 1);
 Buffer.from(message).copy(frame, 5);
+if (a['write-frame']) {
+  writeFileSync(a['write-frame'], frame);
+  process.exit(0);
+}
 
 const HEADERS = {
   ':method': 'POST',

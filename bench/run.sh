@@ -16,6 +16,7 @@ done
 
 missing=()
 command -v wrk >/dev/null || missing+=(wrk)
+command -v h2load >/dev/null || missing+=(nghttp2-client)
 command -v gunicorn >/dev/null || missing+=(gunicorn)
 "$PYTHON" -c 'import flask' 2>/dev/null || missing+=(python3-flask)
 if ((${#missing[@]})); then

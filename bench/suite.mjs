@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { batchSizeDelta, scrapeBatchSizes, startFerryBench, startGrpcLoad, startWrk } from './lib/load.mjs';
+import { batchSizeDelta, scrapeBatchSizes, scrapeOutcomes, startFerryBench, startGrpcLoad, startH2load, startWrk } from './lib/load.mjs';
 import { ForeignCpu, Proc, freePort, killAllNow, machineInfo, memoryMb, pollUntil, request, sleep, stopAll, threadCpu, threadJiffies } from './lib/procs.mjs';
 import { LABELS, checkInfer, startServer } from './lib/servers.mjs';
 
@@ -25,8 +25,8 @@ const HELP = `Usage: bench/run.sh [all | ${SCENARIOS.join(' | ')} ...] [options]
 Scenarios (default: all, in this order):
   coldstart    ferry serve -> ready vs the floor (node + onnxruntime-node + the example sessions); idle RSS
   tabular      breast_cancer, 1 row, JSON, wrk -c32: ferry vs (a), (b), (c); RSS after load
-  grpc         breast_cancer over gRPC, 32 streams over 4 connections (ferry bench, and bench/grpc-load.mjs on
-               node:http2) vs (a) and a grpc-js server answering a fixed response
+  grpc         breast_cancer over gRPC, 32 streams over 4 connections (ferry bench, bench/grpc-load.mjs on
+               node:http2, and h2load) vs (a) and a grpc-js server answering a fixed response
   mlp          mlp, 1 row, JSON, wrk -c32: ferry vs (a), (b), (c)
   cnn          image_cnn 1x3x128x128, JSON and binary, wrk -c8: ferry vs (a), (b), (c)
   cnn-latency  image_cnn batch 1, binary, one request at a time: ferry vs a bare session.run loop
@@ -485,7 +485,7 @@ async function heavyCnnLatency(bodies) {
 }
 
 async function grpc(bodies) {
-  log('grpc: (a) via wrk and ferry bench HTTP; grpc-js ceiling and ferry via ferry bench gRPC and bench/grpc-load.mjs; ferry HTTP via wrk');
+  log('grpc: (a) via wrk and ferry bench HTTP; grpc-js ceiling and ferry via ferry bench gRPC, bench/grpc-load.mjs and h2load; ferry HTTP via wrk');
   const runs = [];
   const common = { model: 'breast_cancer', inputFile: bodies.tabular.file, durationS: O.duration, warmupS: O.warmup };
   /** One generator run (it warms up itself); batch sizes are scraped around it, so for ferry they include the warm-up. */
@@ -506,6 +506,36 @@ async function grpc(bodies) {
     startFerryBench({ ...common, ferryDir: ctx.ferryDir, protocol, url: server.url, grpcAddress: server.grpcAddress, concurrency: O.grpcStreams, connections: O.grpcConnections });
   const grpcLoad = (server) => () => startGrpcLoad({ ...common, address: server.grpcAddress, streams: O.grpcStreams, connections: O.grpcConnections });
   const streams = `${O.grpcStreams} streams over ${O.grpcConnections} connections`;
+  const frameFile = join(WORK, 'tabular.grpc');
+  execFileSync(process.execPath, [join(ROOT, 'bench/grpc-load.mjs'), '--model', 'breast_cancer', '--input', bodies.tabular.file, '--write-frame', frameFile]);
+  /**
+   * h2load: a warm-up run, then the measured one. h2load cannot read grpc-status, so on ferry the calls are checked
+   * against ferry's own count of outcomes over the measured run: every call h2load saw succeed must be a success
+   * there, and anything else ferry counted is an error.
+   */
+  const h2loadRun = async (server, label) => {
+    const h2 = { address: server.grpcAddress, frameFile, streams: O.grpcStreams, connections: O.grpcConnections };
+    if (O.warmup > 0) await startH2load({ ...h2, durationS: O.warmup }).result;
+    const outcomesBefore = server.metricsUrl ? await scrapeOutcomes(server.metricsUrl, 'breast_cancer') : undefined;
+    const row = await generatorRun(server, label, () => startH2load({ ...h2, durationS: O.duration }));
+    if (outcomesBefore) {
+      const after = await scrapeOutcomes(server.metricsUrl, 'breast_cancer');
+      const delta = (k) => (after.get(k) ?? 0) - (outcomesBefore.get(k) ?? 0);
+      const success = delta('success');
+      const failures = [...after.keys()].filter((k) => k !== 'success' && delta(k) > 0).map((k) => `${delta(k)} ${k}`);
+      const httpOk = row.requests - row.errors;
+      // h2load stops with up to `streams` calls in flight, which ferry may still answer (and count) after it stopped.
+      const missing = Math.max(0, httpOk - success);
+      const unexplained = Math.max(0, success - httpOk - O.grpcStreams);
+      if (missing || unexplained || failures.length) {
+        row.errors += missing + unexplained + failures.reduce((n, f) => n + Number(f.split(' ')[0]), 0);
+        row.errorDetail = `h2load saw ${httpOk} answers, ferry counted ${success} successes${failures.length ? ` and ${failures.join(', ')}` : ''}`;
+      }
+      row.verified = `ferry counted ${success} successes for h2load's ${httpOk} answers; up to ${O.grpcStreams} more are the calls in flight when h2load stopped`;
+      log(`    ${row.verified}`);
+    }
+    return row;
+  };
 
   let s = await startServer('ceiling', ctx);
   let a;
@@ -523,20 +553,24 @@ async function grpc(bodies) {
   s = await startServer('grpcCeiling', ctx);
   let gcBench;
   let gcLight;
+  let gcH2;
   try {
     gcBench = await generatorRun(s, `${LABELS.grpcCeiling}, ferry bench gRPC, ${streams}`, ferryBench(s, 'grpc'));
     gcLight = await generatorRun(s, `${LABELS.grpcCeiling}, grpc-load (node:http2), ${streams}`, grpcLoad(s));
+    gcH2 = await h2loadRun(s, `${LABELS.grpcCeiling}, h2load, ${streams}`);
   } finally {
     await s.stop();
   }
   s = await startServer('ferry', ctx);
   let fBench;
   let fLight;
+  let fH2;
   let fHttp;
   try {
     await checkInfer(s, 'breast_cancer', bodies.tabular);
     fBench = await generatorRun(s, `ferry, gRPC, ferry bench, ${streams}`, ferryBench(s, 'grpc'));
     fLight = await generatorRun(s, `ferry, gRPC, grpc-load (node:http2), ${streams}`, grpcLoad(s));
+    fH2 = await h2loadRun(s, `ferry, gRPC, h2load, ${streams}`);
     const r = await measureWrk(s, { model: 'breast_cancer', body: bodies.tabular, connections: O.tabularC });
     fHttp = { label: `ferry, HTTP JSON, wrk -c${O.tabularC}`, ...r };
     runs.push(fHttp);
@@ -546,18 +580,19 @@ async function grpc(bodies) {
   }
   results.scenarios.grpc = { runs };
   const rows = runs.map((r) => resultRow(r.label, r));
-  const errors = fBench.errors + fLight.errors;
+  const errors = fBench.errors + fLight.errors + fH2.errors;
   return [
     `### gRPC ModelInfer: breast_cancer, 1 row, ${streams}`,
     '',
-    `Two gRPC generators, both sending raw_input_contents and counting a call only once its grpc-status is read (a non-OK status is an error): \`ferry bench\` (its node:http2 sender) — \`${portless(fBench.command)}\` — and bench/grpc-load.mjs, a standalone node:http2 generator — \`${portless(fLight.command)}\`. The HTTP ceiling (a) is measured with wrk (\`${portless(a.command)}\`) and with ferry bench over HTTP (\`${portless(aSame.command)}\`), the same generator as the gRPC runs. Rows per run for ferry's gRPC runs include the generator's warm-up.`,
+    `Two gRPC generators, both sending raw_input_contents and counting a call only once its grpc-status is read (a non-OK status is an error): \`ferry bench\` (its node:http2 sender) — \`${portless(fBench.command)}\` — and bench/grpc-load.mjs, a standalone node:http2 generator — \`${portless(fLight.command)}\`. The HTTP ceiling (a) is measured with wrk (\`${portless(a.command)}\`) and with ferry bench over HTTP (\`${portless(aSame.command)}\`), the same generator as the gRPC runs. A third generator, h2load (nghttp2's, in C, so it leaves the server more of the two cores) — \`${portless(fH2.command)}\` after a ${O.warmup} s warm-up run — sends the frame \`node bench/grpc-load.mjs --write-frame\` encodes; it does not read grpc-status and reports no percentiles, so its calls on ferry are checked against ferry's own outcome counts (${fH2.verified ?? 'not checked'}); against the grpc-js ceiling, which only answers OK, they are not. Rows per run for ferry's gRPC runs include the generator's warm-up.`,
     '',
     table(RESULT_HEADER, rows),
     '',
-    `Ratios: ferry gRPC ÷ (a) via wrk: **${fx(fLight.rps / a.rps)}** with grpc-load, ${fx(fBench.rps / a.rps)} with ferry bench. ferry gRPC ÷ (a) via ferry bench HTTP (same generator): ${fx(fBench.rps / aSame.rps)}. ferry gRPC ÷ grpc-js ceiling, same generator: ${fx(fLight.rps / gcLight.rps)} (grpc-load), ${fx(fBench.rps / gcBench.rps)} (ferry bench). grpc-js ceiling ÷ (a) via wrk: ${fx(gcLight.rps / a.rps)} (grpc-load). ferry HTTP ÷ (a), both wrk: ${fx(fHttp.rps / a.rps)}.`,
+    `Ratios: ferry gRPC ÷ (a) via wrk: **${fx(fLight.rps / a.rps)}** with grpc-load, ${fx(fBench.rps / a.rps)} with ferry bench. ferry gRPC ÷ (a) via ferry bench HTTP (same generator): ${fx(fBench.rps / aSame.rps)}. ferry gRPC ÷ grpc-js ceiling, same generator: ${fx(fLight.rps / gcLight.rps)} (grpc-load), ${fx(fBench.rps / gcBench.rps)} (ferry bench). grpc-js ceiling ÷ (a) via wrk: ${fx(gcLight.rps / a.rps)} (grpc-load). With h2load: ferry gRPC ÷ (a) via wrk **${fx(fH2.rps / a.rps)}**, ÷ grpc-js ceiling ${fx(fH2.rps / gcH2.rps)}; grpc-js ceiling ÷ (a) ${fx(gcH2.rps / a.rps)}. ferry HTTP ÷ (a), both wrk: ${fx(fHttp.rps / a.rps)}.`,
     '',
     target('gRPC throughput >= 0.5x the ceiling (a) (via wrk), grpc-load generator', fx(fLight.rps / a.rps), fLight.rps / a.rps >= 0.5),
     target('gRPC throughput >= 0.5x the ceiling (a) (via wrk), ferry bench generator', fx(fBench.rps / a.rps), fBench.rps / a.rps >= 0.5),
+    target('gRPC throughput >= 0.5x the ceiling (a) (via wrk), h2load generator (calls checked against ferry\'s outcome counts)', fx(fH2.rps / a.rps), fH2.rps / a.rps >= 0.5),
     target('gRPC: zero errors', String(errors), errors === 0),
     '',
   ].join('\n');

@@ -129,3 +129,62 @@ export function startGrpcLoad({ address, model, inputFile, streams, connections,
   });
   return { proc, result };
 }
+
+/** h2load's times ("478us", "22.42ms", "1.02s") in ms. */
+function h2loadMs(text) {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(text);
+  if (!m) return NaN;
+  return Number(m[1]) * { us: 1e-3, ms: 1, s: 1e3 }[m[2]];
+}
+
+/**
+ * h2load (nghttp2, written in C) POSTing a gRPC frame (`node bench/grpc-load.mjs --write-frame`) on `streams` streams
+ * over `connections` connections: a generator that takes much less of the shared CPU than either Node generator.
+ * It does not read grpc-status (an HTTP/2 200 with a gRPC error counts as success), so the caller must check the
+ * server's own outcome counts; and it reports no latency percentiles, only min, mean and max. Resolves a LoadResult
+ * with p50/p90/p99 NaN.
+ */
+export function startH2load({ address, frameFile, streams, connections, durationS }) {
+  const args = [
+    `-c${connections}`, `-m${Math.ceil(streams / connections)}`, '-t1', '-D', String(durationS), '-d', frameFile,
+    '-H', 'content-type: application/grpc', '-H', 'te: trailers', `http://${address}/inference.GRPCInferenceService/ModelInfer`,
+  ];
+  const proc = new Proc('h2load', 'h2load', args);
+  proc.child.stdin.end();
+  const result = proc.exited.then(({ code }) => {
+    const out = proc.output;
+    const done = /requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(out);
+    const finished = /finished in ([\d.]+)s/.exec(out);
+    const times = /time for request:\s+(\S+)\s+(\S+)\s+(\S+)/.exec(out);
+    if (code !== 0 || !done || !finished || !times) throw new Error(`h2load failed (exit ${code}):\n${out.slice(-2000)}`);
+    const [, , , succeeded, failed, errored, timeout] = done.map(Number);
+    const errors = failed + errored + timeout;
+    return {
+      generator: 'h2load',
+      command: `h2load ${args.map((x) => (x.includes(' ') ? `'${x}'` : x)).join(' ')}`,
+      requests: succeeded + errors,
+      rps: succeeded / Number(finished[1]),
+      errors,
+      errorDetail: errors ? `${failed} failed, ${errored} errored, ${timeout} timeout (HTTP level)` : '',
+      p50: NaN,
+      p90: NaN,
+      p99: NaN,
+      min: h2loadMs(times[1]),
+      max: h2loadMs(times[2]),
+      mean: h2loadMs(times[3]),
+    };
+  });
+  return { proc, result };
+}
+
+/** ferry_requests_total for one model from ferry's /metrics, by outcome. */
+export async function scrapeOutcomes(metricsUrl, model) {
+  const res = await request(metricsUrl);
+  const out = new Map();
+  for (const line of res.body.toString('utf8').split('\n')) {
+    if (!line.startsWith('ferry_requests_total{') || !line.includes(`model="${model}"`)) continue;
+    const outcome = /outcome="([^"]+)"/.exec(line)?.[1] ?? '?';
+    out.set(outcome, (out.get(outcome) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return out;
+}

@@ -22,8 +22,22 @@ export const LABELS = {
  *   command: string, stop: () => Promise<unknown> }} Server
  */
 
-/** @returns {Promise<Server>} */
-export async function startServer(kind, ctx, { repo, logLevel = 'warn' } = {}) {
+/**
+ * Starts a server on free ports. A port found free can be taken before the server binds it (the load generators'
+ * client sockets draw local ports from the same range), so a start that fails with EADDRINUSE is tried again.
+ * @returns {Promise<Server>}
+ */
+export async function startServer(kind, ctx, options = {}) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startServerOnce(kind, ctx, options);
+    } catch (e) {
+      if (attempt >= 3 || !String(e?.message).includes('EADDRINUSE')) throw e;
+    }
+  }
+}
+
+async function startServerOnce(kind, ctx, { repo, logLevel = 'warn' } = {}) {
   if (kind === 'ferry1t') {
     const s = await startServer('ferry', ctx, { repo: ctx.oneThreadRepo, logLevel });
     return { ...s, kind, label: LABELS.ferry1t };
