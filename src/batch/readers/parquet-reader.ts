@@ -18,8 +18,8 @@ import {
 } from '@duckdb/node-api';
 import { invalid, messageOf } from '../../errors.js';
 import type { Reader, ReaderOptions, RowBatch } from '../types.js';
-import { checkReaderOptions, planInputs, RowStore, startRow, toTensors, type InputPlan } from './input-plan.js';
-import { RecordParser } from './record-rows.js';
+import { checkReaderOptions, planInputs, startRow, type InputPlan } from './input-plan.js';
+import { recordBatches } from './record-batches.js';
 
 const NUMERIC_TYPES: ReadonlySet<DuckDBTypeId> = new Set([
   DuckDBTypeId.TINYINT, DuckDBTypeId.SMALLINT, DuckDBTypeId.INTEGER, DuckDBTypeId.BIGINT, DuckDBTypeId.HUGEINT,
@@ -94,43 +94,18 @@ class ParquetReader implements Reader {
     return this.read();
   }
 
-  private async *read(): AsyncGenerator<RowBatch> {
-    const { plan, batchSize } = this;
-    const { index, count } = this.shard;
-    const store = new RowStore(batchSize, plan.width);
-    const records = new RecordParser(plan, store);
-    let nextRow = this.start;
-    let consumed = 0;
-    let taken = 0;
-    const flush = (): RowBatch => {
-      const batch: RowBatch = {
-        rowNumbers: store.rowNumbers,
-        ids: store.ids,
-        inputs: toTensors(plan, store),
-        rejects: store.rejects,
-        next: { byteOffset: 0, rowNumber: nextRow },
-        consumed,
-      };
-      store.reset();
-      consumed = 0;
-      taken = 0;
-      return batch;
-    };
+  private read(): AsyncGenerator<RowBatch> {
+    const { plan, shard, start, batchSize } = this;
+    return recordBatches(this.chunks(), { plan, shard, start, batchSize, closed: () => this.closed });
+  }
+
+  /** DuckDB's chunks (2,048 rows each) as rows of JS values, until the result ends or the reader is closed. */
+  private async *chunks(): AsyncGenerator<unknown[][]> {
     while (!this.closed) {
       const chunk = await this.result.fetchChunk();
-      if (chunk === null || chunk.rowCount === 0) break;
-      const rows = chunk.convertRows(JSDuckDBValueConverter);
-      for (const values of rows) {
-        const row = nextRow++;
-        consumed++;
-        if (count === 1 || row % count === index) {
-          taken++;
-          records.add(values, row);
-        }
-        if (taken >= batchSize) yield flush();
-      }
+      if (chunk === null || chunk.rowCount === 0) return;
+      yield chunk.convertRows(JSDuckDBValueConverter);
     }
-    if (consumed > 0 && !this.closed) yield flush();
   }
 
   async close(): Promise<void> {

@@ -14,8 +14,8 @@
 import { invalid, isFerryError } from '../../errors.js';
 import { connectPostgres, queryReason, redactUrl, tableIdent, type PostgresClient } from '../postgres.js';
 import type { Reader, ReaderOptions, RowBatch } from '../types.js';
-import { checkReaderOptions, planInputs, RowStore, startRow, toTensors, type InputPlan } from './input-plan.js';
-import { RecordParser } from './record-rows.js';
+import { checkReaderOptions, planInputs, startRow, type InputPlan } from './input-plan.js';
+import { recordBatches } from './record-batches.js';
 
 export interface PostgresReaderOptions extends ReaderOptions {
   /** A table to read whole (`--input-table`), instead of `query`. */
@@ -117,43 +117,19 @@ class PostgresReader implements Reader {
     return this.read();
   }
 
-  private async *read(): AsyncGenerator<RowBatch> {
-    const { plan, batchSize } = this;
-    const { index, count } = this.shard;
-    const store = new RowStore(batchSize, plan.width);
-    const records = new RecordParser(plan, store);
-    let nextRow = this.start;
-    let consumed = 0;
-    let taken = 0;
-    const flush = (): RowBatch => {
-      const batch: RowBatch = {
-        rowNumbers: store.rowNumbers,
-        ids: store.ids,
-        inputs: toTensors(plan, store),
-        rejects: store.rejects,
-        next: { byteOffset: 0, rowNumber: nextRow },
-        consumed,
-      };
-      store.reset();
-      consumed = 0;
-      taken = 0;
-      return batch;
-    };
+  private read(): AsyncGenerator<RowBatch> {
+    const { plan, shard, start, batchSize } = this;
+    return recordBatches(this.chunks(), { plan, shard, start, batchSize, closed: () => this.closed });
+  }
+
+  /** The cursor's rows, a FETCH of batchSize at a time, until it is exhausted or the reader is closed. */
+  private async *chunks(): AsyncGenerator<unknown[][]> {
     while (!this.closed) {
-      const rows = this.firstRows ?? (await fetch(this.client, batchSize, this.flag)).rows;
+      const rows = this.firstRows ?? (await fetch(this.client, this.batchSize, this.flag)).rows;
       this.firstRows = undefined;
-      if (rows.length === 0) break;
-      for (const values of rows) {
-        const row = nextRow++;
-        consumed++;
-        if (count === 1 || row % count === index) {
-          taken++;
-          records.add(values, row);
-        }
-        if (taken >= batchSize) yield flush();
-      }
+      if (rows.length === 0) return;
+      yield rows;
     }
-    if (consumed > 0 && !this.closed) yield flush();
   }
 
   async close(): Promise<void> {
