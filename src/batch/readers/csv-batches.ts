@@ -7,7 +7,7 @@ import { CsvScanner } from '../csv/index.js';
 import type { RowBatch, SourcePosition } from '../types.js';
 import { csvScanPlan } from './csv-plan.js';
 import { FileWindow } from './file-window.js';
-import { RowStore, toTensors, type InputPlan } from './input-plan.js';
+import { RowStore, takeBatch, type InputPlan } from './input-plan.js';
 
 /** Everything the loop needs, all of it plain data, so that it can be posted to a worker. */
 export interface CsvJob {
@@ -30,15 +30,7 @@ export async function* csvBatches(file: FileHandle, plan: InputPlan, job: CsvJob
     const drained = window.eof && window.start >= window.end;
     if (scanner.taken >= batchSize || drained) {
       if (scanner.consumed > 0) {
-        const batch: RowBatch = {
-          rowNumbers: store.rowNumbers,
-          ids: store.ids,
-          inputs: toTensors(plan, store),
-          rejects: store.rejects,
-          next: { byteOffset: window.offsetOf(window.start), rowNumber: scanner.nextRow },
-          consumed: scanner.consumed,
-        };
-        store.reset();
+        const batch = takeBatch(plan, store, { byteOffset: window.offsetOf(window.start), rowNumber: scanner.nextRow }, scanner.consumed);
         scanner.resetCounts();
         yield batch;
       }

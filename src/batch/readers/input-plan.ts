@@ -11,7 +11,7 @@ import { invalid } from '../../errors.js';
 import { toHalfBits } from '../../tensor/fp16.js';
 import { DATATYPES, isDatatype, type DatatypeInfo } from '../../tensor/datatypes.js';
 import { elementCount, type Tensor } from '../../tensor/tensor.js';
-import type { InputMapping, ReaderOptions, Reject, SourcePosition } from '../types.js';
+import type { InputMapping, ReaderOptions, Reject, RowBatch, SourcePosition } from '../types.js';
 import type { RowSink } from '../csv/index.js';
 
 export interface InputLayout {
@@ -84,6 +84,16 @@ export class RowStore implements RowSink {
     this.ids = [];
     this.rejects = [];
   }
+}
+
+/**
+ * The batch of the store's rows (good ones as tensors, rejects as they are), to resume at `next`, counting the
+ * `consumed` input rows it stands for (taken, skipped by the shard filter, or rejected); the store is emptied for the next.
+ */
+export function takeBatch(plan: InputPlan, store: RowStore, next: SourcePosition, consumed: number): RowBatch {
+  const batch: RowBatch = { rowNumbers: store.rowNumbers, ids: store.ids, inputs: toTensors(plan, store), rejects: store.rejects, next, consumed };
+  store.reset();
+  return batch;
 }
 
 /** The tensors of the store's good rows, one per mapping, shape [rows, ...rowShape]. */

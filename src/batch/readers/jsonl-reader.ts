@@ -10,7 +10,7 @@ import { invalid, messageOf } from '../../errors.js';
 import { quote } from '../csv/index.js';
 import type { Reader, ReaderOptions, RowBatch, SourcePosition } from '../types.js';
 import { checkChunking, FileWindow } from './file-window.js';
-import { checkReaderOptions, startPosition, planInputs, RowStore, toTensors, type InputPlan } from './input-plan.js';
+import { checkReaderOptions, startPosition, planInputs, RowStore, takeBatch, type InputPlan } from './input-plan.js';
 import { RecordParser } from './record-rows.js';
 
 export interface JsonlReaderOptions extends ReaderOptions {
@@ -106,15 +106,7 @@ class JsonlReader implements Reader {
     let consumed = 0;
     let taken = 0;
     const flush = (): RowBatch => {
-      const batch: RowBatch = {
-        rowNumbers: store.rowNumbers,
-        ids: store.ids,
-        inputs: toTensors(plan, store),
-        rejects: store.rejects,
-        next: { byteOffset: window.offsetOf(window.start), rowNumber: nextRow },
-        consumed,
-      };
-      store.reset();
+      const batch = takeBatch(plan, store, { byteOffset: window.offsetOf(window.start), rowNumber: nextRow }, consumed);
       consumed = 0;
       taken = 0;
       return batch;

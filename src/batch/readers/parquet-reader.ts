@@ -91,10 +91,6 @@ class ParquetReader implements Reader {
   batches(): AsyncIterable<RowBatch> {
     if (this.started) throw invalid('a reader yields its batches once');
     this.started = true;
-    return this.read();
-  }
-
-  private read(): AsyncGenerator<RowBatch> {
     const { plan, shard, start, batchSize } = this;
     return recordBatches(this.chunks(), { plan, shard, start, batchSize, closed: () => this.closed });
   }

@@ -4,7 +4,7 @@
  * readers count and cut rows the same way. (JSON Lines resumes by byte offset and keeps its own loop.)
  */
 import type { RowBatch } from '../types.js';
-import { RowStore, toTensors, type InputPlan } from './input-plan.js';
+import { RowStore, takeBatch, type InputPlan } from './input-plan.js';
 import { RecordParser } from './record-rows.js';
 
 export interface RecordBatchOptions {
@@ -26,15 +26,7 @@ export async function* recordBatches(chunks: AsyncIterable<readonly (readonly un
   let consumed = 0;
   let taken = 0;
   const flush = (): RowBatch => {
-    const batch: RowBatch = {
-      rowNumbers: store.rowNumbers,
-      ids: store.ids,
-      inputs: toTensors(plan, store),
-      rejects: store.rejects,
-      next: { byteOffset: 0, rowNumber: nextRow },
-      consumed,
-    };
-    store.reset();
+    const batch = takeBatch(plan, store, { byteOffset: 0, rowNumber: nextRow }, consumed);
     consumed = 0;
     taken = 0;
     return batch;
