@@ -4,7 +4,8 @@
  * dist/cli/main.js plus chunks beside it, after `tsc` has built dist/. Why: at start-up Node resolved, read and
  * compiled about 400 files one by one (grpc-js, protobufjs, prom-client, pino, commander and ferry's own); one file
  * and a few chunks start measurably faster (BENCHMARKS.md, cold start). Modules loaded on use (`import()`: the
- * bench, `ferry batch`, the model config schema, the ONNX schema) stay in chunks of their own, loaded on use.
+ * bench, `ferry batch`, the model config schema, the ONNX schema, the gRPC message codecs) stay in chunks of their
+ * own, loaded on use.
  *
  * What stays outside the bundle: native packages (onnxruntime-node, @duckdb/node-api), and packages that find their
  * own files through __dirname (grpc-health-check, @grpc/reflection; both loaded on first use). The rest of dist/
@@ -58,6 +59,46 @@ const lazyOpenTelemetry = {
 };
 
 /**
+ * CommonJS modules that a bundled package requires when it loads but ferry never uses: each gets a stand-in that
+ * requires the real module (still in the bundle, where esbuild wraps CommonJS in a factory that runs on the first
+ * require) on its first use. What each would load at start-up, measured on Node 24 (`process.moduleLoadList`):
+ * - pino's transport support requires thread-stream (worker_threads, node:assert and its diff helpers) at load;
+ *   ferry logs to stdout with pino's default destination and starts no transport.
+ * - prom-client's index requires its Pushgateway (node:https, node:url, node:zlib), which ferry does not use.
+ * The stand-in is a function, so that `new` and calls pass through as well as property reads.
+ */
+const LAZY_REQUIRES = [
+  { specifier: 'thread-stream', importer: /[\\/]pino[\\/]lib[\\/]transport\.js$/ },
+  { specifier: './lib/pushgateway', importer: /[\\/]prom-client[\\/]index\.js$/ },
+];
+const lazyRequires = {
+  name: 'lazy-requires',
+  setup(b) {
+    for (const { specifier, importer } of LAZY_REQUIRES) {
+      const filter = new RegExp(`^${specifier.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`);
+      b.onResolve({ filter }, async (args) => {
+        if (args.namespace === 'lazy-require' || !importer.test(args.importer)) return undefined;
+        const real = await b.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind });
+        if (real.errors.length) return { errors: real.errors };
+        return { path: relative(root, real.path), namespace: 'lazy-require', pluginData: real.path };
+      });
+    }
+    b.onLoad({ filter: /.*/, namespace: 'lazy-require' }, (args) => ({
+      contents:
+        `let real;\nconst load = () => (real ??= require(${JSON.stringify(args.pluginData)}));\n` +
+        'module.exports = new Proxy(function () {}, {\n' +
+        '  get: (_, key) => load()[key],\n' +
+        '  has: (_, key) => key in load(),\n' +
+        '  construct: (_, args) => Reflect.construct(load(), args),\n' +
+        '  apply: (_, self, args) => Reflect.apply(load(), self, args),\n' +
+        '});\n',
+      loader: 'js',
+      resolveDir: root,
+    }));
+  },
+};
+
+/**
  * ferry's own `import ... from 'node:http'` (and other built-ins) become require() calls in the bundle. An ESM import
  * of a built-in makes Node build an ESM facade that reads every export; on Node 24 node:http's lazy WebSocket-era
  * getters then load undici, about 5-8 ms at start (CPU profile of `ferry --version`). require() reads only what is used.
@@ -86,6 +127,6 @@ await build({
   external: ['onnxruntime-node', '@duckdb/node-api', 'grpc-health-check', '@grpc/reflection'],
   // Bundled CommonJS packages call require() (node: built-ins, optional packages); ESM has none of its own.
   banner: { js: "import { createRequire as __ferryCreateRequire } from 'node:module';\nconst require = __ferryCreateRequire(import.meta.url);" },
-  plugins: [distMetaUrl, lazyOpenTelemetry, builtinsByRequire],
+  plugins: [distMetaUrl, lazyOpenTelemetry, lazyRequires, builtinsByRequire],
   logLevel: 'warning',
 });

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { resolveSettings, type ServerSettings } from './config/server-config.js';
 import { DataPlane } from './dataplane/dataplane.js';
+import { messageOf } from './errors.js';
 import { createLogger, type Logger } from './observe/logger.js';
 import { Metrics } from './observe/metrics.js';
 import { clusterMetricsSource } from './cluster.js';
@@ -16,6 +17,13 @@ import { scanRepository } from './repository/model-repository.js';
 import { loadRuntime, type RuntimeLoader } from './runtime/load.js';
 
 export const SERVER_NAME = 'ferry';
+
+/**
+ * What readiness does not wait for (the gRPC message codecs, prom-client's process metrics: about 10 ms together)
+ * starts this long after the server is ready, so that the first requests of a new instance, which a load balancer
+ * sends as soon as it is ready, are not queued behind it. A gRPC call or a scrape before then loads what it needs.
+ */
+const AFTER_READY_MS = 250;
 export const SERVER_VERSION: string = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
@@ -74,17 +82,24 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   log.info({ host: settings.host, grpcPort }, `gRPC (V2) listening on ${settings.host}:${grpcPort}`);
 
   const started = performance.now();
+  let afterReady: NodeJS.Timeout | undefined;
   const loaded = registry.loadAll(found).then(() => {
     dataplane.markStarted();
     grpcFront.syncHealth();
     const { versions, ready } = registry.versionCounts();
     log.info({ ms: Math.round(performance.now() - started) }, `loaded ${ready} of ${versions} model versions; server is ${dataplane.ready() ? 'ready' : 'not ready'}`);
+    afterReady = setTimeout(() => {
+      metrics.startDefaultMetrics();
+      grpcFront.prepare().catch((e: unknown) => log.error(`cannot load the gRPC message codecs: ${messageOf(e)}; V2 gRPC calls will fail`));
+    }, AFTER_READY_MS);
+    afterReady.unref();
   });
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       log.info('stopping: no new connections; answering the requests in flight');
+      clearTimeout(afterReady);
       dataplane.markStopping();
       restFront.closing = true;
       await loaded;

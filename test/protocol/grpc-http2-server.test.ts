@@ -208,6 +208,35 @@ describe('gRPC server on node:http2', () => {
     assert.equal((await rawRequest(address, { ...GRPC_HEADERS, 'content-type': 'application/json' }, Buffer.from('{}'))).headers[':status'], 415);
   });
 
+  it("a service's prepare() holds its calls until it settles; a failed one makes them INTERNAL with the reason", async () => {
+    let release!: () => void;
+    let preparing: Promise<void> | undefined = new Promise<void>((r) => (release = r));
+    let fail: Promise<void> | undefined;
+    const other = new Http2GrpcServer({ maxMessageBytes: 1024 });
+    other.addService(definition['t.Echo'] as unknown as ServiceDefinition, implementation, () => fail ?? preparing);
+    const otherAddress = `127.0.0.1:${await other.listen('127.0.0.1', 0)}`;
+    const c = new EchoClient(otherAddress, grpc.credentials.createInsecure());
+    try {
+      let answered = false;
+      const held = unary(c, { text: 'early' }).then((r) => ((answered = true), r));
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(answered, false, 'the call waits for prepare()');
+      preparing.then(() => (preparing = undefined));
+      release();
+      assert.deepEqual((await held).response?.text, 'echo early deadline=none');
+      assert.equal((await unary(c, { text: 'later' })).response?.text, 'echo later deadline=none');
+
+      fail = Promise.reject(new Error('codecs missing'));
+      fail.catch(() => {});
+      const { error } = await unary(c, { text: 'x' });
+      assert.equal(error?.code, grpc.status.INTERNAL);
+      assert.match(error!.details, /could not load the message codecs of \/t\.Echo\/Unary: codecs missing/);
+    } finally {
+      c.close();
+      await other.stop(1000);
+    }
+  });
+
   it('stop() lets a call in flight finish, ends open streams with UNAVAILABLE, and refuses new connections', async () => {
     const other = new Http2GrpcServer({ maxMessageBytes: 1024 });
     other.addService(definition['t.Echo'] as unknown as ServiceDefinition, implementation);

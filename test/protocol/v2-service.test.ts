@@ -58,8 +58,8 @@ describe('the V2 gRPC service definition', () => {
     assert.equal(readFileSync(V2_DESCRIPTOR, 'utf8'), execFileSync(process.execPath, [SCRIPT, '--print'], { encoding: 'utf8' }));
   });
 
-  it("has proto-loader's methods: paths, streaming kinds, original names", () => {
-    const ours = loadV2Service();
+  it("has proto-loader's methods: paths, streaming kinds, original names", async () => {
+    const ours = await loadV2Service();
     const theirs = protoLoaderService();
     assert.deepEqual(Object.keys(ours), Object.keys(theirs));
     for (const [name, m] of Object.entries(theirs)) {
@@ -68,8 +68,8 @@ describe('the V2 gRPC service definition', () => {
     }
   });
 
-  it("serializes and deserializes as proto-loader's, byte for byte and field for field", () => {
-    const ours = loadV2Service();
+  it("serializes and deserializes as proto-loader's, byte for byte and field for field", async () => {
+    const ours = await loadV2Service();
     const theirs = protoLoaderService();
     const check = (method: string, messages: object[], side: 'request' | 'response') => {
       const o = ours[method]!;

@@ -18,6 +18,8 @@ import { encodeGrpcMessage, parseGrpcTimeout } from './framing.js';
 import { ACCEPT_ENCODING, ServerCall, supportedEncoding, type Handler, type MethodDefinition } from './server-call.js';
 
 export type ServiceDefinition = Readonly<Record<string, MethodDefinition>>;
+/** Undefined when a service's calls can start; otherwise what they must wait for. */
+export type Prepare = () => Promise<void> | undefined;
 // `any`: handlers of any message type, as grpc-js types them.
 export type ServiceImplementation = Readonly<Record<string, (...args: any[]) => void>>;
 
@@ -27,7 +29,7 @@ export interface Http2GrpcServerOptions {
 }
 
 export class Http2GrpcServer {
-  private readonly handlers = new Map<string, { method: MethodDefinition; handler: Handler }>();
+  private readonly handlers = new Map<string, { method: MethodDefinition; handler: Handler; prepare: Prepare | undefined }>();
   private readonly sessions = new Set<ServerHttp2Session>();
   /** Streaming-response calls stay open indefinitely (health Watch): stop() ends them. */
   private readonly streamingCalls = new Set<ServerCall>();
@@ -44,13 +46,17 @@ export class Http2GrpcServer {
     this.server.on('stream', (stream, headers) => this.dispatch(stream, headers));
   }
 
-  /** Registers a service's methods (grpc-js's signature: a method is found by its key or its originalName). */
-  addService(service: ServiceDefinition, implementation: ServiceImplementation): void {
+  /**
+   * Registers a service's methods (grpc-js's signature: a method is found by its key or its originalName). `prepare`,
+   * when given, is asked before each call: a promise it returns (its serializers still loading) holds the call until
+   * it settles.
+   */
+  addService(service: ServiceDefinition, implementation: ServiceImplementation, prepare?: Prepare): void {
     for (const [name, method] of Object.entries(service)) {
       const fn = implementation[name] ?? (method.originalName ? implementation[method.originalName] : undefined);
       const handler: Handler = fn ? fn.bind(implementation) : (call) => call.finish(GrpcCode.UNIMPLEMENTED, `The server does not implement the method ${method.path}`);
       if (this.handlers.has(method.path)) throw new Error(`a handler for ${method.path} is already registered`);
-      this.handlers.set(method.path, { method, handler });
+      this.handlers.set(method.path, { method, handler, prepare });
     }
   }
 
@@ -89,6 +95,15 @@ export class Http2GrpcServer {
     const path = headers[':path'] ?? '';
     const entry = this.handlers.get(path);
     if (!entry) return trailersOnly(stream, GrpcCode.UNIMPLEMENTED, `The server does not implement the method ${path}`);
+    const preparing = entry.prepare?.();
+    if (preparing) {
+      // The request's bytes wait in the stream (it is not read until the call starts), under HTTP/2 flow control.
+      preparing.then(
+        () => !stream.destroyed && this.dispatch(stream, headers),
+        (e: unknown) => !stream.destroyed && trailersOnly(stream, GrpcCode.INTERNAL, `the server could not load the message codecs of ${path}: ${e instanceof Error ? e.message : String(e)}`),
+      );
+      return;
+    }
     const encoding = headers['grpc-encoding'];
     if (!supportedEncoding(encoding)) return trailersOnly(stream, GrpcCode.UNIMPLEMENTED, `grpc-encoding '${String(encoding)}' is not supported: use ${ACCEPT_ENCODING}`);
     const streaming = entry.method.responseStream;

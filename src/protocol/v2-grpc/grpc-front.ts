@@ -11,7 +11,7 @@ import type { Logger } from '../../observe/logger.js';
 import { inferRequestFromGrpc, inferResponseToGrpc, usesRawInputs } from './converters.js';
 import type { ModelInferRequest, ModelRequest } from './messages.js';
 import { addLazyReflection, LazyHealth } from './lazy-services.js';
-import { loadV2Service, V2_SERVICE } from './proto.js';
+import { v2Service, V2_SERVICE, type LazyServiceDefinition } from './proto.js';
 import { GRPC_STATUS } from './status.js';
 import { GrpcCode, type GrpcStatusError } from '../grpc-http2/codes.js';
 import { Http2GrpcServer, type ServiceDefinition, type ServiceImplementation } from '../grpc-http2/server.js';
@@ -27,6 +27,7 @@ type Handler = (call: ServerCall, callback: Callback) => void;
 export class GrpcFront {
   private readonly server: Http2GrpcServer;
   private readonly health = new LazyHealth({ '': 'NOT_SERVING', [V2_SERVICE]: 'NOT_SERVING' });
+  private readonly v2: LazyServiceDefinition = v2Service();
 
   constructor(
     private readonly dataplane: DataPlane,
@@ -34,7 +35,7 @@ export class GrpcFront {
     private readonly log: Logger,
   ) {
     this.server = new Http2GrpcServer({ maxMessageBytes: options.maxMessageBytes });
-    this.server.addService(loadV2Service() as unknown as ServiceDefinition, this.methods());
+    this.server.addService(this.v2.definition as unknown as ServiceDefinition, this.methods(), this.v2.prepare);
     // Reflection and health only call addService(definition, implementation), which this server provides as grpc-js does.
     const asGrpcServer = this.server as unknown as grpc.Server;
     addLazyReflection(asGrpcServer);
@@ -46,6 +47,14 @@ export class GrpcFront {
     const status = this.dataplane.ready() ? 'SERVING' : 'NOT_SERVING';
     this.health.setStatus('', status);
     this.health.setStatus(V2_SERVICE, status);
+  }
+
+  /**
+   * Loads the V2 messages' (de)serializers now rather than on the first call: the server calls this a moment after
+   * it is ready, so that neither readiness nor, usually, the first call waits for them.
+   */
+  prepare(): Promise<void> {
+    return this.v2.prepare() ?? Promise.resolve();
   }
 
   listen(host: string, port: number): Promise<number> {
