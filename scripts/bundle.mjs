@@ -64,12 +64,14 @@ const lazyOpenTelemetry = {
  * require) on its first use. What each would load at start-up, measured on Node 24 (`process.moduleLoadList`):
  * - pino's transport support requires thread-stream (worker_threads, node:assert and its diff helpers) at load;
  *   ferry logs to stdout with pino's default destination and starts no transport.
- * - prom-client's index requires its Pushgateway (node:https, node:url, node:zlib), which ferry does not use.
+ * - prom-client's index requires its Pushgateway (node:https, node:url, node:zlib), which ferry does not use, and
+ *   its default metrics (a dozen modules, node:perf_hooks, node:v8), which ferry starts after ready (metrics.ts).
  * The stand-in is a function, so that `new` and calls pass through as well as property reads.
  */
 const LAZY_REQUIRES = [
   { specifier: 'thread-stream', importer: /[\\/]pino[\\/]lib[\\/]transport\.js$/ },
   { specifier: './lib/pushgateway', importer: /[\\/]prom-client[\\/]index\.js$/ },
+  { specifier: './lib/defaultMetrics', importer: /[\\/]prom-client[\\/]index\.js$/ },
 ];
 const lazyRequires = {
   name: 'lazy-requires',
