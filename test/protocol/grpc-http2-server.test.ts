@@ -186,6 +186,16 @@ describe('gRPC server on node:http2', () => {
     }
   });
 
+  it('an unknown grpc-encoding is UNIMPLEMENTED, names on Object.prototype included', async () => {
+    // A compressed-flag frame of 1 byte: never decoded, the encoding is refused first.
+    const frame = Buffer.from([1, 0, 0, 0, 1, 0]);
+    for (const encoding of ['br', 'toString', 'constructor']) {
+      const { headers, trailers } = await rawRequest(address, { ...GRPC_HEADERS, 'grpc-encoding': encoding }, frame);
+      const status = headers['grpc-status'] ?? trailers['grpc-status'];
+      assert.equal(status, String(grpc.status.UNIMPLEMENTED), `${encoding}: ${JSON.stringify({ headers, trailers })}`);
+    }
+  });
+
   it('an unknown method is UNIMPLEMENTED', async () => {
     const { error } = await new Promise<{ error: grpc.ServiceError | null }>((resolve) => {
       client.makeUnaryRequest('/t.Echo/Nope', (x: Buffer) => x, (x: Buffer) => x, Buffer.alloc(0), (error) => resolve({ error }));

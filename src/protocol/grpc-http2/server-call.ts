@@ -6,7 +6,8 @@
  */
 import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
-import { gunzip, inflate } from 'node:zlib';
+import type * as Zlib from 'node:zlib';
+import { lazyBuiltin } from '../../lazy-builtin.js';
 import { GrpcCode, type GrpcStatusError } from './codes.js';
 import { encodeGrpcMessage, frameMessage, MessageReader, MessageTooLarge, type ReceivedMessage } from './framing.js';
 
@@ -24,8 +25,9 @@ export type Handler = (call: ServerCall, callback: Callback) => void;
 
 /** Encodings a request message may arrive in; the answer always goes out uncompressed (grpc-js's default too). */
 export const ACCEPT_ENCODING = 'identity,deflate,gzip';
-const DECOMPRESSORS: Readonly<Record<string, typeof gunzip>> = { gzip: gunzip, deflate: inflate };
-export const supportedEncoding = (encoding: string | string[] | undefined): boolean => encoding === undefined || encoding === 'identity' || (typeof encoding === 'string' && encoding in DECOMPRESSORS);
+const zlib = lazyBuiltin<typeof Zlib>('node:zlib');
+const DECOMPRESSORS: Readonly<Record<string, () => typeof Zlib.gunzip>> = { gzip: () => zlib().gunzip, deflate: () => zlib().inflate };
+export const supportedEncoding = (encoding: string | string[] | undefined): boolean => encoding === undefined || encoding === 'identity' || (typeof encoding === 'string' && Object.hasOwn(DECOMPRESSORS, encoding));
 
 const NO_ERROR = 0; // HTTP/2 RST_STREAM NO_ERROR: "the answer is complete, stop sending"
 
@@ -198,7 +200,7 @@ export class ServerCall extends EventEmitter {
       return;
     }
     const encoding = this.headers['grpc-encoding'];
-    const decompress = typeof encoding === 'string' ? DECOMPRESSORS[encoding] : undefined;
+    const decompress = typeof encoding === 'string' && Object.hasOwn(DECOMPRESSORS, encoding) ? DECOMPRESSORS[encoding]!() : undefined;
     if (!decompress) return this.finish(GrpcCode.INTERNAL, `a compressed message arrived with grpc-encoding '${String(encoding ?? 'identity')}'`);
     this.inbox = this.inbox.then(() => new Promise<void>((resolve) => {
       decompress(message.bytes, { maxOutputLength: this.maxMessageBytes }, (error, bytes) => {

@@ -5,7 +5,8 @@
  * blocks the event loop while it is (de)compressed.
  */
 import { promisify } from 'node:util';
-import { deflate, gzip, inflateRaw, unzip, type ZlibOptions } from 'node:zlib';
+import type * as Zlib from 'node:zlib';
+import { lazyBuiltin } from '../../lazy-builtin.js';
 import { FerryError, invalid } from '../../errors.js';
 
 export type Coding = 'gzip' | 'deflate';
@@ -21,10 +22,11 @@ export const SUPPORTED_CODINGS = 'gzip, deflate';
  */
 export const COMPRESS_MIN_BYTES = 1024;
 
-const unzipAsync = promisify<Buffer, ZlibOptions, Buffer>(unzip);
-const inflateRawAsync = promisify<Buffer, ZlibOptions, Buffer>(inflateRaw);
-const gzipAsync = promisify<Buffer, Buffer>(gzip);
-const deflateAsync = promisify<Buffer, Buffer>(deflate);
+const zlib = lazyBuiltin<typeof Zlib>('node:zlib');
+const unzipAsync = (body: Buffer, options: Zlib.ZlibOptions): Promise<Buffer> => promisify(zlib().unzip)(body, options);
+const inflateRawAsync = (body: Buffer, options: Zlib.ZlibOptions): Promise<Buffer> => promisify(zlib().inflateRaw)(body, options);
+const gzipAsync = (body: Buffer): Promise<Buffer> => promisify(zlib().gzip)(body);
+const deflateAsync = (body: Buffer): Promise<Buffer> => promisify(zlib().deflate)(body);
 
 /** A request body in a coding ferry cannot decode: 415, and the answer's Accept-Encoding says what it can. */
 export class UnsupportedEncoding extends FerryError {
@@ -49,7 +51,7 @@ export function requestCoding(header: string | undefined): Coding | undefined {
  * what the body expands to, so a small "zip bomb" cannot make the server allocate gigabytes.
  */
 export async function decompress(body: Buffer, coding: Coding, limit: number): Promise<Buffer> {
-  const options: ZlibOptions = { maxOutputLength: limit };
+  const options: Zlib.ZlibOptions = { maxOutputLength: limit };
   try {
     // Like Triton (inflateInit2 with windowBits 15|32), unzip accepts a gzip or a zlib header whichever coding is
     // named. "deflate" is meant to be zlib-wrapped (RFC 9110 8.4.1.2), but some clients send raw deflate: a body

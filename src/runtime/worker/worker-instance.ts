@@ -6,11 +6,12 @@
  * and a native crash in any thread ends the process, so isolating a model that may crash, or killing a stuck
  * run, takes a child process.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type * as ChildProcesses from 'node:child_process';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { FerryError } from '../../errors.js';
+import { lazyBuiltin } from '../../lazy-builtin.js';
 import type { SessionConfig } from '../../config/model-config.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { FromWorker, ToWorker } from './messages.js';
@@ -24,6 +25,9 @@ const ENTRY = new URL(`./worker-entry${extname(fileURLToPath(import.meta.url))}`
 const EXEC_ARGV = process.execArgv.filter((a) => !a.startsWith('--test'));
 
 type Loaded = Extract<FromWorker, { type: 'loaded' }>;
+
+/** Only `execution: process` forks. */
+const childProcesses = lazyBuiltin<typeof ChildProcesses>('node:child_process');
 
 interface Transport {
   send(message: ToWorker): void;
@@ -142,7 +146,7 @@ export class WorkerInstance {
   }
 
   private startProcess(): Transport {
-    const child: ChildProcess = fork(fileURLToPath(ENTRY), [], {
+    const child: ChildProcesses.ChildProcess = childProcesses().fork(fileURLToPath(ENTRY), [], {
       execArgv: EXEC_ARGV,
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
