@@ -55,8 +55,14 @@ const SessionSchema = z.strictObject({
   intra_op_num_threads: nonNegativeInt.optional(),
   inter_op_num_threads: nonNegativeInt.optional(),
   execution_mode: z.enum(['sequential', 'parallel']).optional(),
-  /** Let onnxruntime's thread pools spin while idle (lower latency on a dedicated machine; off by default). */
+  /**
+   * Whether onnxruntime's pool threads spin while waiting for work. Unset: they spin for at most spin_duration_us
+   * after each piece of work, then sleep; true: onnxruntime's own spinning (unbounded unless spin_duration_us says);
+   * false: they never spin.
+   */
   allow_spinning: z.boolean().optional(),
+  /** The longest an idle pool thread spins before it sleeps, in microseconds (default 100). */
+  spin_duration_us: nonNegativeInt.optional(),
   /** In order of preference; a provider that cannot start here is skipped with a log line (CPU always works). */
   execution_providers: z.array(z.enum(['cuda', 'tensorrt', 'webgpu', 'cpu'])).min(1).optional(),
 });

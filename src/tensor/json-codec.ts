@@ -6,6 +6,7 @@
 import { invalid } from '../errors.js';
 import { DATATYPES, type Datatype, type TensorData } from './datatypes.js';
 import { fromHalfBits, toHalfBits } from './fp16.js';
+import { markOwned } from './transferable.js';
 
 /** Appends the leaves of nested arrays (any depth) to `out`, in row-major order. */
 function flattenInto(value: readonly unknown[], out: unknown[]): void {
@@ -54,6 +55,7 @@ export function jsonToTensorData(values: readonly unknown[], datatype: Datatype,
         if (typeof v !== 'number') badElement(what, i, v, `a number for ${datatype}`);
         out[i] = v;
       }
+      markOwned(out);
       return out;
     }
     case 'fp16': {
@@ -76,6 +78,7 @@ export function jsonToTensorData(values: readonly unknown[], datatype: Datatype,
         }
         out[i] = v;
       }
+      markOwned(out);
       return out;
     }
     case 'bigint': {

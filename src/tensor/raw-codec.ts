@@ -5,6 +5,7 @@
  */
 import { invalid } from '../errors.js';
 import { DATATYPES, type Datatype, type TensorData } from './datatypes.js';
+import { markOwned } from './transferable.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const BIG_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 0;
@@ -25,6 +26,7 @@ export function rawToTensorData(bytes: Uint8Array, datatype: Datatype, count: nu
   if (bytes.byteOffset % info.byteSize === 0) return new Ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, count);
   const copy = new Uint8Array(need);
   copy.set(bytes);
+  markOwned(copy);
   return new Ctor(copy.buffer, 0, count);
 }
 

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FerryError, isFerryError, messageOf } from '../../errors.js';
 import type { DataPlane } from '../../dataplane/dataplane.js';
+import type { InferenceRequest } from '../../dataplane/types.js';
 import type { Logger } from '../../observe/logger.js';
 import { readBody } from './body.js';
 import { INFERENCE_HEADER_CONTENT_LENGTH, jsonHeaderLength, rawBinaryRequest } from './binary-request.js';
@@ -95,15 +96,7 @@ export class RestFront {
    * asked for) takes the path it always did: one JSON.parse of the body and one JSON text back.
    */
   private async infer(req: IncomingMessage, res: ServerResponse, name: string, version: string | undefined): Promise<void> {
-    const limit = this.options.maxBodyBytes;
-    const coding = requestCoding(headerText(req, 'content-encoding')); // before reading: an unknown coding is 415 at once
-    let body = await readBody(req, limit);
-    if (coding) body = await decompress(body, coding, limit);
-    const jsonLength = jsonHeaderLength(headerText(req, INFERENCE_HEADER_CONTENT_LENGTH), body.length);
-    const request =
-      jsonLength === 0
-        ? rawBinaryRequest(body, this.dataplane.modelMetadata(name, version), name, version)
-        : parseInferRequest(body, name, version, jsonLength);
+    const request = await this.readInferRequest(req, name, version);
     const binary = binaryOutputs(request);
     const timeout = timeoutHeader(req);
     const response = await this.dataplane.infer(timeout === undefined ? request : { ...request, deadline: performance.now() + timeout });
@@ -116,6 +109,24 @@ export class RestFront {
     if (rawBytes === 0) return sendBody(req, res, JSON_TYPE, json);
     const header = Buffer.from(json);
     return sendBody(req, res, 'application/octet-stream', [header, ...raw], { 'Inference-Header-Content-Length': header.length });
+  }
+
+  /**
+   * Reads and parses the request. Its own function so that the body is not held while the request runs: an input
+   * that is a copy leaves the body to be freed young (transferable.ts says why that matters).
+   */
+  private async readInferRequest(req: IncomingMessage, name: string, version: string | undefined): Promise<InferenceRequest> {
+    const limit = this.options.maxBodyBytes;
+    const coding = requestCoding(headerText(req, 'content-encoding')); // before reading: an unknown coding is 415 at once
+    const jsonHeader = headerText(req, INFERENCE_HEADER_CONTENT_LENGTH);
+    // Where raw tensor data starts, so that it lands aligned in memory (only in the body as sent: not compressed).
+    const rawDataOffset = coding || jsonHeader === undefined || !/^\d+$/.test(jsonHeader.trim()) ? undefined : Number(jsonHeader.trim());
+    let body = await readBody(req, limit, rawDataOffset);
+    if (coding) body = await decompress(body, coding, limit);
+    const jsonLength = jsonHeaderLength(jsonHeader, body.length);
+    return jsonLength === 0
+      ? rawBinaryRequest(body, this.dataplane.modelMetadata(name, version), name, version)
+      : parseInferRequest(body, name, version, jsonLength);
   }
 
   private fail(req: IncomingMessage, res: ServerResponse, e: unknown): void {

@@ -53,12 +53,28 @@ async function createSession(model: Uint8Array, file: string, config: SessionCon
   }
 }
 
+/**
+ * How long an idle pool thread spins, by default. onnxruntime's pool threads spin while waiting for work unless told
+ * otherwise, and its own spinning lasts long enough to burn a core between requests: on a machine shared with the
+ * event loop and other models that takes the CPU they need (mixed-load p99 11.0 ms spinning, 8.9 ms not). Never
+ * spinning costs latency instead: each of a CNN's parallel operators then waits for its threads to wake (ResNet-18
+ * shape, 2 threads: 7.55 against 7.12 ms a run). A short spin keeps both: the pauses inside a run are far shorter
+ * than 100 us, the pauses between requests far longer (measured: 7.16 ms a run at the CPU cost of not spinning,
+ * 14.2 ms of CPU a run against 24.5 spinning; BENCHMARKS.md, "Worker models: spinning or not").
+ */
+export const DEFAULT_SPIN_DURATION_US = 100;
+
+/** onnxruntime's pool spinning entries (its session config keys, through onnxruntime-node's `extra`). */
+export function spinning(c: SessionConfig | undefined): Record<string, string> {
+  if (c?.allow_spinning === false) return { allow_spinning: '0' };
+  const duration = c?.spin_duration_us ?? (c?.allow_spinning ? undefined : DEFAULT_SPIN_DURATION_US);
+  return duration === undefined ? { allow_spinning: '1' } : { allow_spinning: '1', spin_duration_us: String(duration) };
+}
+
 function sessionOptions(c: SessionConfig | undefined): ort.InferenceSession.SessionOptions {
-  // onnxruntime's thread pools spin while waiting for work by default; on a machine shared with the event loop and
-  // other models that burns the cores they need (measured: mixed-load p99 11.0 ms spinning, 8.9 ms not).
-  const spin = c?.allow_spinning ? '1' : '0';
+  const spin = spinning(c);
   return {
-    extra: { session: { intra_op: { allow_spinning: spin }, inter_op: { allow_spinning: spin } } },
+    extra: { session: { intra_op: spin, inter_op: spin } },
     ...(c?.graph_optimization_level ? { graphOptimizationLevel: c.graph_optimization_level } : {}),
     ...(c?.intra_op_num_threads !== undefined ? { intraOpNumThreads: c.intra_op_num_threads } : {}),
     ...(c?.inter_op_num_threads !== undefined ? { interOpNumThreads: c.inter_op_num_threads } : {}),

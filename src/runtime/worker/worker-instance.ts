@@ -14,6 +14,7 @@ import { FerryError } from '../../errors.js';
 import { lazyBuiltin } from '../../lazy-builtin.js';
 import type { SessionConfig } from '../../config/model-config.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { transferList } from '../../tensor/transferable.js';
 import type { FromWorker, ToWorker } from './messages.js';
 
 export type WorkerKind = 'thread' | 'process';
@@ -30,7 +31,8 @@ type Loaded = Extract<FromWorker, { type: 'loaded' }>;
 const childProcesses = lazyBuiltin<typeof ChildProcesses>('node:child_process');
 
 interface Transport {
-  send(message: ToWorker): void;
+  /** `transfer`: buffers moved to a worker thread rather than copied (a child process gets copies). */
+  send(message: ToWorker, transfer?: ArrayBuffer[]): void;
   kill(): void;
   readonly pid: number | undefined;
 }
@@ -77,7 +79,7 @@ export class WorkerInstance {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.transport.send({ type: 'run', id, inputs, outputNames });
+      this.transport.send({ type: 'run', id, inputs, outputNames }, transferList(inputs));
     });
   }
 
@@ -139,7 +141,7 @@ export class WorkerInstance {
     worker.on('error', (e) => this.ended(`failed: ${e.message}`));
     worker.on('exit', (code) => this.ended(`exited with code ${code}`));
     return {
-      send: (message) => worker.postMessage(message),
+      send: (message, transfer) => worker.postMessage(message, transfer),
       kill: () => void worker.terminate(),
       pid: undefined,
     };

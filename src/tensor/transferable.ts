@@ -1,0 +1,44 @@
+/**
+ * ArrayBuffers that hold one request's tensor data and nothing else: the request body ferry assembled from its
+ * chunks, or an array ferry allocated for it (a decoded input, a batch). An inference worker thread gets these moved
+ * (transferred) instead of copied.
+ *
+ * Why it matters beyond the copy: while a worker runs, the request waits on the main thread holding its input, so
+ * a young-generation GC in that time promotes the input's buffer, and only a full GC frees it. With 192 KiB images
+ * that was about 7 full GCs a second under one-at-a-time load, and their pauses and marking threads showed as about
+ * 1 ms on the mean latency of a 7 ms CNN (BENCHMARKS.md, "What limits ferry"). A moved buffer leaves the main
+ * thread nothing large to hold.
+ *
+ * Only buffers no one else can see are marked: a socket's read buffer may hold the next request too, and a caller's
+ * own arrays (`ferry batch`, the library API) may be used again.
+ */
+import type { Tensor } from './tensor.js';
+
+/** Smaller buffers are cheap to copy and are not what fills the heap. */
+const WORTH_MOVING_BYTES = 4096;
+
+const owned = new WeakSet<ArrayBuffer>();
+
+/** Marks the buffer under `view` as this request's alone, when the view covers all of it. */
+export function markOwned(view: ArrayBufferView): void {
+  // byteLength first: reading .buffer of a small typed array makes V8 move its data off the heap.
+  if (view.byteLength < WORTH_MOVING_BYTES || view.byteOffset !== 0) return;
+  const buffer = view.buffer;
+  if (buffer instanceof ArrayBuffer && view.byteLength === buffer.byteLength) owned.add(buffer);
+}
+
+/** Marks a buffer ferry allocated for one request (its views may start anywhere in it). */
+export function markOwnedBuffer(buffer: ArrayBuffer): void {
+  if (buffer.byteLength >= WORTH_MOVING_BYTES) owned.add(buffer);
+}
+
+/** The owned buffers under these tensors' data, each once: what a worker thread can take without a copy. */
+export function transferList(tensors: readonly Tensor[]): ArrayBuffer[] {
+  const list: ArrayBuffer[] = [];
+  for (const t of tensors) {
+    if (Array.isArray(t.data)) continue;
+    const buffer = t.data.buffer;
+    if (buffer instanceof ArrayBuffer && owned.has(buffer) && !list.includes(buffer)) list.push(buffer);
+  }
+  return list;
+}
