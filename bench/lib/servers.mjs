@@ -100,7 +100,9 @@ export async function checkInfer(server, model, body) {
   const headers = { 'Content-Type': body.contentType ?? 'application/json' };
   if (body.headerLength !== undefined) headers['Inference-Header-Content-Length'] = String(body.headerLength);
   const res = await request(`${server.url}/v2/models/${model}/infer`, { method: 'POST', body: body.bytes, headers, timeoutMs: 30_000 });
-  const text = res.body.toString('utf8');
+  // A binary answer (binary_data_output) is a JSON header of Inference-Header-Content-Length bytes, then raw data.
+  const jsonLength = res.headers['inference-header-content-length'];
+  const text = res.body.toString('utf8', 0, jsonLength === undefined ? res.body.length : Number(jsonLength));
   if (res.status !== 200) throw new Error(`${server.label}: first ${model} request answered ${res.status}: ${text.slice(0, 500)}`);
   const answer = JSON.parse(text);
   if (!Array.isArray(answer.outputs) || answer.outputs.length === 0) throw new Error(`${server.label}: no outputs in ${text.slice(0, 300)}`);
