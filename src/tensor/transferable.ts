@@ -5,9 +5,9 @@
  *
  * Why it matters beyond the copy: while a worker runs, the request waits on the main thread holding its input, so
  * a young-generation GC in that time promotes the input's buffer, and only a full GC frees it. With 192 KiB images
- * that was about 7 full GCs a second under one-at-a-time load, and their pauses and marking threads showed as about
- * 1 ms on the mean latency of a 7 ms CNN (BENCHMARKS.md, "What limits ferry"). A moved buffer leaves the main
- * thread nothing large to hold.
+ * that was 5-8 full GCs a second under one-at-a-time load, worth 0.5-1 ms on the mean latency of a 7 ms CNN
+ * (BENCHMARKS.md, "Worker models: bounded spinning, and inputs moved"). A moved buffer leaves the main thread
+ * nothing large to hold.
  *
  * Only buffers no one else can see are marked: a socket's read buffer may hold the next request too, and a caller's
  * own arrays (`ferry batch`, the library API) may be used again.

@@ -58,9 +58,9 @@ async function createSession(model: Uint8Array, file: string, config: SessionCon
  * otherwise, and its own spinning lasts long enough to burn a core between requests: on a machine shared with the
  * event loop and other models that takes the CPU they need (mixed-load p99 11.0 ms spinning, 8.9 ms not). Never
  * spinning costs latency instead: each of a CNN's parallel operators then waits for its threads to wake (ResNet-18
- * shape, 2 threads: 7.55 against 7.12 ms a run). A short spin keeps both: the pauses inside a run are far shorter
- * than 100 us, the pauses between requests far longer (measured: 7.16 ms a run at the CPU cost of not spinning,
- * 14.2 ms of CPU a run against 24.5 spinning; BENCHMARKS.md, "Worker models: spinning or not").
+ * shape, 2 threads: 7.46 against 6.96 ms a run). A short spin is the middle: the pauses inside a run are far
+ * shorter than 100 us, the pauses between requests far longer (measured: 7.22 ms a run at the CPU cost of not
+ * spinning, 14.3 ms of CPU a run against 24.2 spinning; BENCHMARKS.md, "Worker models: bounded spinning").
  */
 export const DEFAULT_SPIN_DURATION_US = 100;
 
