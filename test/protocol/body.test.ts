@@ -21,7 +21,7 @@ describe('reading a request body', () => {
   before(async () => {
     server = http.createServer((req, res) => {
       const offset = req.headers['x-raw-offset'];
-      readBody(req, 1_000_000, offset === undefined ? undefined : Number(offset)).then(
+      readBody(req, Number(req.headers['x-limit'] ?? 1_000_000), offset === undefined ? undefined : Number(offset)).then(
         (bytes) => {
           seen = { bytes };
           res.end('ok');
@@ -40,8 +40,9 @@ describe('reading a request body', () => {
 
   const body = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7) % 256));
 
-  async function send(bytes: Buffer, headers: Record<string, string>, chunked = false): Promise<Seen> {
+  async function send(bytes: Buffer, headers: Record<string, string>, chunked = false, limit?: number): Promise<Seen> {
     seen = undefined;
+    if (limit !== undefined) headers = { ...headers, 'x-limit': String(limit) };
     await new Promise<void>((resolve, reject) => {
       const req = http.request(url, { method: 'POST', headers: chunked ? headers : { ...headers, 'content-length': String(bytes.length) } }, (res) => {
         res.resume();
@@ -66,11 +67,13 @@ describe('reading a request body', () => {
     });
   }
 
-  it('reads chunked bodies and small ones as they are', async () => {
+  it('reads chunked bodies, small ones and ones too large to allocate ahead as they are', async () => {
     const sent = body(150_000);
     assert.ok((await send(sent, { 'transfer-encoding': 'chunked' }, true)).bytes.equals(sent));
     const small = body(300);
     assert.ok((await send(small, {})).bytes.equals(small));
+    const large = body(9 * 1024 * 1024);
+    assert.ok((await send(large, { 'x-raw-offset': '13' }, false, 10_000_000)).bytes.equals(large));
   });
 
   it('refuses a chunked body once it passes the limit', async () => {

@@ -1,9 +1,9 @@
 /**
  * Reads a request body into one Buffer, refusing it (413) as soon as it passes the limit.
  *
- * A large body with a Content-Length is copied, chunk by chunk as it arrives, into one buffer of that size that is
- * the request's alone (an inference worker thread may then take it without a copy: tensor/transferable.ts), and the
- * socket's chunks are dropped at once. When the caller says where raw tensor data starts in the body (the binary
+ * A body of 16 KiB to 8 MiB with a Content-Length is copied, chunk by chunk as it arrives, into one buffer of that
+ * size that is the request's alone (an inference worker thread may then take it without a copy:
+ * tensor/transferable.ts), and the socket's chunks are dropped at once. When the caller says where raw tensor data starts in the body (the binary
  * tensor extension's Inference-Header-Content-Length), the buffer is placed so that offset is 8-byte aligned, and
  * the raw inputs are typed-array views of the body, not copies.
  */
@@ -13,6 +13,11 @@ import { markOwned, markOwnedBuffer } from '../../tensor/transferable.js';
 
 /** Below this a body is usually one chunk, which is kept as it is (no copy). */
 const PREALLOCATE_BYTES = 16 * 1024;
+/**
+ * Above this the buffer is not allocated ahead of the bytes: a client could declare a large Content-Length on many
+ * connections and send nothing. Such bodies are joined once they have arrived, as small chunked ones are.
+ */
+const PREALLOCATE_MAX_BYTES = 8 * 1024 * 1024;
 /** The widest element of a numeric tensor (FP64, INT64). */
 const ALIGNMENT = 8;
 
@@ -30,7 +35,8 @@ export function readBody(req: IncomingMessage, limit: number, rawDataOffset?: nu
       failed = true;
       reject(e);
     };
-    const sink = declared !== undefined && declared >= PREALLOCATE_BYTES ? new Preallocated(declared, rawDataOffset) : new Chunks(limit);
+    const preallocate = declared !== undefined && declared >= PREALLOCATE_BYTES && declared <= PREALLOCATE_MAX_BYTES;
+    const sink = preallocate ? new Preallocated(declared, rawDataOffset) : new Chunks(limit);
     req.on('data', (chunk: Buffer) => {
       if (failed) return;
       const error = sink.add(chunk);
@@ -71,7 +77,7 @@ class Preallocated {
   }
 }
 
-/** A body of unknown length (chunked) or a small one: its chunks, joined at the end when there are several. */
+/** A body of unknown length (chunked), a small one or a very large one: its chunks, joined at the end. */
 class Chunks {
   private readonly chunks: Buffer[] = [];
   private size = 0;
