@@ -83,11 +83,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 
   const started = performance.now();
   let afterReady: NodeJS.Timeout | undefined;
+  let stopping: Promise<void> | undefined;
   const loaded = registry.loadAll(found).then(() => {
     dataplane.markStarted();
     grpcFront.syncHealth();
     const { versions, ready } = registry.versionCounts();
     log.info({ ms: Math.round(performance.now() - started) }, `loaded ${ready} of ${versions} model versions; server is ${dataplane.ready() ? 'ready' : 'not ready'}`);
+    if (stopping) return;
     afterReady = setTimeout(() => {
       metrics.startDefaultMetrics();
       grpcFront.prepare().catch((e: unknown) => log.error(`cannot load the gRPC message codecs: ${messageOf(e)}; V2 gRPC calls will fail`));
@@ -95,7 +97,6 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     afterReady.unref();
   });
 
-  let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       log.info('stopping: no new connections; answering the requests in flight');
