@@ -119,9 +119,7 @@ export class RestFront {
     const limit = this.options.maxBodyBytes;
     const coding = requestCoding(headerText(req, 'content-encoding')); // before reading: an unknown coding is 415 at once
     const jsonHeader = headerText(req, INFERENCE_HEADER_CONTENT_LENGTH);
-    // Where raw tensor data starts, so that it lands aligned in memory (only in the body as sent: not compressed).
-    const rawDataOffset = coding || jsonHeader === undefined || !/^\d+$/.test(jsonHeader.trim()) ? undefined : Number(jsonHeader.trim());
-    let body = await readBody(req, limit, rawDataOffset);
+    let body = await readBody(req, limit, coding ? undefined : rawDataOffset(jsonHeader));
     if (coding) body = await decompress(body, coding, limit);
     const jsonLength = jsonHeaderLength(jsonHeader, body.length);
     return jsonLength === 0
@@ -202,4 +200,16 @@ function sendError(res: ServerResponse, status: number, message: string): void {
     return;
   }
   send(res, status, JSON.stringify({ error: message }));
+}
+
+/**
+ * Where raw tensor data starts in a body as sent (not compressed), so that readBody can place it aligned; undefined
+ * when the header is absent or malformed (the request is refused for that once its body is read).
+ */
+function rawDataOffset(jsonHeader: string | undefined): number | undefined {
+  try {
+    return jsonHeaderLength(jsonHeader, Number.MAX_SAFE_INTEGER);
+  } catch {
+    return undefined;
+  }
 }
