@@ -17,9 +17,9 @@ import {
   type DuckDBConnection, type DuckDBResult, type DuckDBType,
 } from '@duckdb/node-api';
 import { invalid, messageOf } from '../../errors.js';
-import type { Reader, ReaderOptions, RowBatch } from '../types.js';
+import type { Reader, ReaderOptions } from '../types.js';
 import { checkReaderOptions, planInputs, startRow, type InputPlan } from './input-plan.js';
-import { recordBatches } from './record-batches.js';
+import { RecordSourceReader } from './record-batches.js';
 
 const NUMERIC_TYPES: ReadonlySet<DuckDBTypeId> = new Set([
   DuckDBTypeId.TINYINT, DuckDBTypeId.SMALLINT, DuckDBTypeId.INTEGER, DuckDBTypeId.BIGINT, DuckDBTypeId.HUGEINT,
@@ -70,33 +70,22 @@ function firstLine(s: string): string {
   return s.split('\n')[0] as string;
 }
 
-class ParquetReader implements Reader {
-  readonly header: readonly string[];
-  private closed = false;
-  private started = false;
-
+class ParquetReader extends RecordSourceReader {
   constructor(
     private readonly instance: DuckDBInstance,
     private readonly conn: DuckDBConnection,
     private readonly result: DuckDBResult,
-    private readonly plan: InputPlan,
-    private readonly shard: { index: number; count: number },
-    private readonly start: number,
-    private readonly batchSize: number,
+    plan: InputPlan,
+    shard: { index: number; count: number },
+    start: number,
+    batchSize: number,
     readonly totalRows: number,
   ) {
-    this.header = plan.header;
-  }
-
-  batches(): AsyncIterable<RowBatch> {
-    if (this.started) throw invalid('a reader yields its batches once');
-    this.started = true;
-    const { plan, shard, start, batchSize } = this;
-    return recordBatches(this.chunks(), { plan, shard, start, batchSize, closed: () => this.closed });
+    super(plan, shard, start, batchSize);
   }
 
   /** DuckDB's chunks (2,048 rows each) as rows of JS values, until the result ends or the reader is closed. */
-  private async *chunks(): AsyncGenerator<unknown[][]> {
+  protected async *chunks(): AsyncGenerator<unknown[][]> {
     while (!this.closed) {
       const chunk = await this.result.fetchChunk();
       if (chunk === null || chunk.rowCount === 0) return;

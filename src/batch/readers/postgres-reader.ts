@@ -13,9 +13,9 @@
  */
 import { invalid, isFerryError } from '../../errors.js';
 import { connectPostgres, queryReason, redactUrl, tableIdent, type PostgresClient } from '../postgres.js';
-import type { Reader, ReaderOptions, RowBatch } from '../types.js';
+import type { Reader, ReaderOptions } from '../types.js';
 import { checkReaderOptions, planInputs, startRow, type InputPlan } from './input-plan.js';
-import { recordBatches } from './record-batches.js';
+import { RecordSourceReader } from './record-batches.js';
 
 export interface PostgresReaderOptions extends ReaderOptions {
   /** A table to read whole (`--input-table`), instead of `query`. */
@@ -93,33 +93,22 @@ async function fetch(client: PostgresClient, n: number, flag: string): Promise<{
   }
 }
 
-class PostgresReader implements Reader {
-  readonly header: readonly string[];
-  private closed = false;
-  private started = false;
-
+class PostgresReader extends RecordSourceReader {
   constructor(
     private readonly client: PostgresClient,
-    private readonly plan: InputPlan,
-    private readonly shard: { index: number; count: number },
-    private readonly start: number,
-    private readonly batchSize: number,
+    plan: InputPlan,
+    shard: { index: number; count: number },
+    start: number,
+    batchSize: number,
     /** The rows of the first FETCH (it also told the columns). */
     private firstRows: unknown[][] | undefined,
     private readonly flag: string,
   ) {
-    this.header = plan.header;
-  }
-
-  batches(): AsyncIterable<RowBatch> {
-    if (this.started) throw invalid('a reader yields its batches once');
-    this.started = true;
-    const { plan, shard, start, batchSize } = this;
-    return recordBatches(this.chunks(), { plan, shard, start, batchSize, closed: () => this.closed });
+    super(plan, shard, start, batchSize);
   }
 
   /** The cursor's rows, a FETCH of batchSize at a time, until it is exhausted or the reader is closed. */
-  private async *chunks(): AsyncGenerator<unknown[][]> {
+  protected async *chunks(): AsyncGenerator<unknown[][]> {
     while (!this.closed) {
       const rows = this.firstRows ?? (await fetch(this.client, this.batchSize, this.flag)).rows;
       this.firstRows = undefined;

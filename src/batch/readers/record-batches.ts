@@ -3,7 +3,8 @@
  * PostgreSQL through a cursor): the shard filter, the batch cut and each batch's resume position, shared so both
  * readers count and cut rows the same way. (JSON Lines resumes by byte offset and keeps its own loop.)
  */
-import type { RowBatch } from '../types.js';
+import { invalid } from '../../errors.js';
+import type { Reader, RowBatch } from '../types.js';
 import { RowStore, takeBatch, type InputPlan } from './input-plan.js';
 import { RecordParser } from './record-rows.js';
 
@@ -43,4 +44,33 @@ export async function* recordBatches(chunks: AsyncIterable<readonly (readonly un
     }
   }
   if (consumed > 0 && !o.closed()) yield flush();
+}
+
+/**
+ * A reader of such a source: yields its batches once, from the chunks the subclass fetches (`chunks()` stops once
+ * `closed` is set); the subclass closes its connection in `close()`.
+ */
+export abstract class RecordSourceReader implements Reader {
+  readonly header: readonly string[];
+  protected closed = false;
+  private started = false;
+
+  constructor(
+    protected readonly plan: InputPlan,
+    private readonly shard: { readonly index: number; readonly count: number },
+    private readonly start: number,
+    protected readonly batchSize: number,
+  ) {
+    this.header = plan.header;
+  }
+
+  batches(): AsyncIterable<RowBatch> {
+    if (this.started) throw invalid('a reader yields its batches once');
+    this.started = true;
+    const { plan, shard, start, batchSize } = this;
+    return recordBatches(this.chunks(), { plan, shard, start, batchSize, closed: () => this.closed });
+  }
+
+  protected abstract chunks(): AsyncGenerator<unknown[][]>;
+  abstract close(): Promise<void>;
 }
