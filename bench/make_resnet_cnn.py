@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Writes a ResNet-18-shaped image classifier (torch.onnx export, seeded random weights, 1x3x128x128 FP32 in,
+"""Writes a ResNet-18-shaped (or, with --depth 34, ResNet-34-shaped) image classifier (torch.onnx export, seeded random weights, 1x3x128x128 FP32 in,
 1000 logits out, dynamic batch) for the bench's realistic CNN latency run: the example image_cnn runs in about
 0.3 ms, too little to say anything about a server's overhead on a real image model. torchvision is not installed
-here, so the network is written out (BasicBlock x [2, 2, 2, 2], widths 64-512, as in He et al. 2015).
+here, so the network is written out (BasicBlock x [2, 2, 2, 2], or [3, 4, 6, 3] for 34, widths 64-512, as in He
+et al. 2015).
 
-    /usr/bin/python3 bench/make_resnet_cnn.py OUT.onnx
+    /usr/bin/python3 bench/make_resnet_cnn.py OUT.onnx [--depth 18|34]
 """
 import inspect
 import os
@@ -31,13 +32,16 @@ class BasicBlock(nn.Module):
         return torch.relu(y + (x if self.down is None else self.down(x)))
 
 
-class ResNet18(nn.Module):
-    def __init__(self, classes=1000):
+BLOCKS = {18: [2, 2, 2, 2], 34: [3, 4, 6, 3]}
+
+
+class ResNet(nn.Module):
+    def __init__(self, depth, classes=1000):
         super().__init__()
         self.stem = nn.Sequential(nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(3, 2, 1))
         layers, cin = [], 64
-        for cout, stride in [(64, 1), (128, 2), (256, 2), (512, 2)]:
-            layers += [BasicBlock(cin, cout, stride), BasicBlock(cout, cout, 1)]
+        for (cout, stride), count in zip([(64, 1), (128, 2), (256, 2), (512, 2)], BLOCKS[depth]):
+            layers += [BasicBlock(cin, cout, stride)] + [BasicBlock(cout, cout, 1) for _ in range(count - 1)]
             cin = cout
         self.layers = nn.Sequential(*layers)
         self.head = nn.Linear(512, classes)
@@ -49,8 +53,9 @@ class ResNet18(nn.Module):
 
 def main():
     out = sys.argv[1]
+    depth = int(sys.argv[sys.argv.index("--depth") + 1]) if "--depth" in sys.argv else 18
     torch.manual_seed(0)
-    model = ResNet18().eval()
+    model = ResNet(depth).eval()
     kwargs = dict(input_names=["image"], output_names=["logits"], dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}},
                   opset_version=13, do_constant_folding=True)
     if "dynamo" in inspect.signature(torch.onnx.export).parameters:

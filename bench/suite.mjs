@@ -18,7 +18,7 @@ import { ForeignCpu, Proc, freePort, killAllNow, machineInfo, memoryMb, pollUnti
 import { LABELS, checkInfer, startServer } from './lib/servers.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
-const SCENARIOS = ['coldstart', 'tabular', 'grpc', 'mlp', 'cnn', 'cnn-latency', 'mixed'];
+const SCENARIOS = ['coldstart', 'tabular', 'grpc', 'mlp', 'cnn', 'cnn-latency', 'resnet-latency', 'mixed'];
 
 const HELP = `Usage: bench/run.sh [all | ${SCENARIOS.join(' | ')} ...] [options]
 
@@ -29,14 +29,17 @@ Scenarios (default: all, in this order):
                node:http2, and h2load) vs (a) and a grpc-js server answering a fixed response
   mlp          mlp, 1 row, JSON, wrk -c32: ferry vs (a), (b), (c)
   cnn          image_cnn 1x3x128x128, JSON and binary, wrk -c8: ferry vs (a), (b), (c)
-  cnn-latency  image_cnn batch 1, binary, one request at a time: ferry vs a bare session.run loop
+  cnn-latency  image_cnn batch 1, binary, one request at a time: ferry vs (a), (b) and a bare session.run loop
+  resnet-latency  the same on ResNet-18 and -34-shaped CNNs (about 6.5 and 13 ms a run): ferry and (b) vs the
+               bare loop
   mixed        tabular (wrk -c4) on ferry while image_cnn is at full load (wrk -c8 binary): CNN in a worker thread
                (ferry's default) and on the main thread
 
 Options:
   --duration S            measured seconds per run (default 10)
   --warmup S              load before each measurement, not measured (default 3)
-  --rounds N              repeat the tabular/mlp/cnn comparisons N times, servers interleaved (default 1)
+  --rounds N              repeat the tabular/mlp/cnn/resnet-latency comparisons N times, servers interleaved
+                          (default 1)
   --tabular-connections N (default 32)   --mlp-connections N (default 32)   --cnn-connections N (default 8)
   --grpc-streams N        (default 32)   --grpc-connections N (default 4)
   --mixed-cnn-connections N (default 8)  --mixed-tabular-connections N (default 4)
@@ -437,57 +440,99 @@ async function cnnLatency(bodies) {
     target('CNN batch-1 binary latency within 10% of bare session.run', `p50 ${f2(f.p50)} vs ${f2(b.p50)} ms = ${fx(rp50)}; mean ${f2(f.mean)} vs ${f2(b.mean)} ms = ${fx(rmean)}`, rp50 <= 1.1 && rmean <= 1.1),
     `- Against the bare loop with one intra-op thread (what ferry gave a worker model on a 2-core machine from f963446 to 94e01b5, which gives it every core at \`worker_nice\` 10): p50 ${f2(f.p50)} vs ${f2(b1.p50)} ms = ${fx(f.p50 / b1.p50)}; mean ${f2(f.mean)} vs ${f2(b1.mean)} ms = ${fx(f.mean / b1.mean)}.`,
     `- For scale: the HTTP round trip of the same 192 KiB body with no model ((a)) is p50 ${f2(byKind.ceiling.p50)} ms by itself; ferry − bare = ${f2(f.p50 - b.p50)} ms at p50; (b) − bare = ${f2(byKind.plain.p50 - b.p50)} ms.`,
-    '',
-    await heavyCnnLatency(bodies),
   ].join('\n');
 }
 
 /**
- * The same measurement on a CNN of a realistic size (ResNet-18's shape at 3x128x128, bench/make_resnet_cnn.py, about
- * 0.6 GFLOP a run): the example image_cnn runs in 0.3 ms, less than the HTTP round trip of its own input.
+ * The same measurement on CNNs of a realistic size (ResNet-18's and ResNet-34's shapes at 3x128x128,
+ * bench/make_resnet_cnn.py, about 0.6 and 1.2 GFLOP a run): the example image_cnn runs in 0.3 ms, less than the HTTP
+ * round trip of its own input. The naive server (b) is measured too: it is the least an HTTP round trip adds to a
+ * run here. Over --rounds, ferry, (b) and the bare loop take turns, and the ratios are per round (this VM drifts by
+ * 5-10% within minutes).
  */
 async function heavyCnnLatency(bodies) {
-  const repo = join(WORK, 'repo-resnet');
-  const file = join(repo, 'resnet_cnn/1/model.onnx');
-  if (!existsSync(file)) execFileSync(flags.python, [join(ROOT, 'bench/make_resnet_cnn.py'), file], { stdio: 'ignore' });
-  log('cnn-latency, ResNet-18-shaped CNN: ferry, bare session.run');
+  const kinds = ['ferry', ...FERRY_EXTRAS(), 'plain'];
+  const depths = [18, 34];
+  log(`resnet-latency, ResNet-18 and -34-shaped CNNs: ${kinds.join(', ')}, bare session.run x ${O.rounds} round(s)`);
+  const runs = [];
   const rows = [];
-  const byKind = {};
-  const binaryOut = {};
-  for (const kind of ['ferry', ...FERRY_EXTRAS()]) {
-    const server = await startServer(kind, ctx, { repo });
-    try {
-      for (const [body, into, label] of [[bodies.cnnBinary, byKind, LABELS[kind]], [bodies.cnnBinaryOut, binaryOut, `${LABELS[kind]}, outputs in binary too`]]) {
-        await checkInfer(server, 'resnet_cnn', body);
-        const r = await measureWrk(server, { model: 'resnet_cnn', body, connections: 1 });
-        into[kind] = r;
-        rows.push(resultRow(label, r).slice(0, 7).concat([f2(r.mean), f2(r.otherCpu)]));
-        log(`  ${label}: p50 ${f2(r.p50)} ms, mean ${f2(r.mean)} ms`);
+  const row = (label, r) => [label, f1(r.rps), f2(r.p50), f2(r.p90), f2(r.p99), f2(r.max), r.errors ? `${r.errors} (${r.errorDetail})` : '0', f2(r.mean), f2(r.otherCpu)];
+  const makeCmd = (depth) => `/usr/bin/python3 bench/make_resnet_cnn.py WORK/repo-resnet${depth}/resnet_cnn/1/model.onnx --depth ${depth}`;
+  for (const depth of depths) {
+    const repo = join(WORK, `repo-resnet${depth}`);
+    const file = join(repo, 'resnet_cnn/1/model.onnx');
+    if (!existsSync(file)) execFileSync(flags.python, [join(ROOT, 'bench/make_resnet_cnn.py'), file, '--depth', String(depth)], { stdio: 'ignore' });
+    for (let round = 1; round <= O.rounds; round++) {
+      const tag = (label) => `ResNet-${depth}: ${label}${O.rounds > 1 ? ` #${round}` : ''}`;
+      for (const kind of kinds) {
+        const server = await startServer(kind, ctx, { repo });
+        try {
+          // (b) answers JSON whatever the request asks, so it is measured with JSON outputs only.
+          const variants = [[bodies.cnnBinary, kind, LABELS[kind]], ...(isFerry(kind) ? [[bodies.cnnBinaryOut, `${kind}BinaryOut`, `${LABELS[kind]}, outputs in binary too`]] : [])];
+          for (const [body, key, label] of variants) {
+            await checkInfer(server, 'resnet_cnn', body);
+            const r = await measureWrk(server, { model: 'resnet_cnn', body, connections: 1 });
+            runs.push({ depth, round, key, ...r });
+            rows.push(row(tag(label), r));
+            log(`  ${tag(label)}: p50 ${f2(r.p50)} ms, mean ${f2(r.mean)} ms`);
+          }
+        } finally {
+          await server.stop();
+        }
       }
-    } finally {
-      await server.stop();
+      const cpu = new ForeignCpu();
+      cpu.start();
+      const bare = new Proc('bare-session', process.execPath, [join(ROOT, 'bench/bare-session.mjs'), file, join(WORK, 'image.bin'), String(O.warmup), String(O.duration)]);
+      bare.child.stdin.end();
+      const { code } = await bare.exited;
+      if (code !== 0) throw new Error(`bare-session failed:\n${bare.output}`);
+      const b = JSON.parse(bare.output.trim().split('\n').pop());
+      const r = { rps: 1000 / b.mean, p50: b.p50, p90: b.p90, p99: b.p99, max: b.max, mean: b.mean, errors: 0, otherCpu: cpu.stop([bare.pid]) };
+      runs.push({ depth, round, key: 'bare', ...r });
+      rows.push(row(tag('bare `session.run` loop, in-process, default options'), r));
+      log(`  ${tag('bare session.run')}: p50 ${f2(b.p50)} ms, mean ${f2(b.mean)} ms`);
     }
   }
-  const cpu = new ForeignCpu();
-  cpu.start();
-  const bare = new Proc('bare-session', process.execPath, [join(ROOT, 'bench/bare-session.mjs'), file, join(WORK, 'image.bin'), String(O.warmup), String(O.duration)]);
-  bare.child.stdin.end();
-  const { code } = await bare.exited;
-  if (code !== 0) throw new Error(`bare-session failed:\n${bare.output}`);
-  const b = JSON.parse(bare.output.trim().split('\n').pop());
-  rows.push(['bare `session.run` loop, in-process, default options', f1(1000 / b.mean), f2(b.p50), f2(b.p90), f2(b.p99), f2(b.max), '0', f2(b.mean), f2(cpu.stop([bare.pid]))]);
-  log(`  bare session.run: p50 ${f2(b.p50)} ms, mean ${f2(b.mean)} ms`);
-  const f = byKind.ferry;
-  const fb = binaryOut.ferry;
-  results.scenarios.cnnLatencyHeavy = { servers: byKind, binaryOutputs: binaryOut, bare: b };
+  /** Per-round ratios (or differences) of `of` to `to` on a statistic, and their median. */
+  const compareRuns = (depth, of, to, stat, how = (a, b) => a / b) => {
+    const perRound = [];
+    for (let round = 1; round <= O.rounds; round++) {
+      const a = runs.find((r) => r.depth === depth && r.round === round && r.key === of);
+      const b = runs.find((r) => r.depth === depth && r.round === round && r.key === to);
+      if (a && b) perRound.push(how(a[stat], b[stat]));
+    }
+    return { perRound, median: median(perRound) };
+  };
+  const show = (x, unit = fx) => `${unit(x.median)}${O.rounds > 1 ? ` (${x.perRound.map(unit).join(', ')})` : ''}`;
+  const ms = (x) => `${f2(x)} ms`;
+  const perRound = O.rounds > 1 ? ' (per round; median)' : '';
+  const ratios = {};
+  const lines = [];
+  for (const depth of depths) {
+    const r = (ratios[depth] = {
+      ferryP50: compareRuns(depth, 'ferry', 'bare', 'p50'),
+      ferryMean: compareRuns(depth, 'ferry', 'bare', 'mean'),
+      ferryBinaryOutP50: compareRuns(depth, 'ferryBinaryOut', 'bare', 'p50'),
+      plainP50: compareRuns(depth, 'plain', 'bare', 'p50'),
+      plainMean: compareRuns(depth, 'plain', 'bare', 'mean'),
+      ferryOverPlainP50: compareRuns(depth, 'ferry', 'plain', 'p50'),
+      ferryAddsP50: compareRuns(depth, 'ferry', 'bare', 'p50', (a, b) => a - b),
+      plainAddsP50: compareRuns(depth, 'plain', 'bare', 'p50', (a, b) => a - b),
+    });
+    const name = `ResNet-${depth}-shaped CNN batch-1 binary latency within 10% of bare session.run`;
+    const measured = `p50 ${show(r.ferryP50)}; mean ${show(r.ferryMean)}${perRound} (outputs in binary too: p50 ${show(r.ferryBinaryOutP50)})`;
+    lines.push(depth === 18 ? target(name, measured, r.ferryP50.median <= 1.1 && r.ferryMean.median <= 1.1) : `- ${name}: ${measured}`);
+    lines.push(`  - (b), node:http with \`session.run\` on its own thread and nothing else: p50 ${show(r.plainP50)}; mean ${show(r.plainMean)}. ferry ÷ (b): p50 ${show(r.ferryOverPlainP50)}. Added to the run at p50: ferry ${show(r.ferryAddsP50, ms)}, (b) ${show(r.plainAddsP50, ms)}.`);
+  }
+  results.scenarios.cnnLatencyHeavy = { runs, ratios };
   return [
-    '### Realistic image CNN latency (ResNet-18 shape, 3x128x128), batch 1, binary, one request at a time',
+    '### Realistic image CNN latency (ResNet-18 and ResNet-34 shapes, 3x128x128), batch 1, binary, one request at a time',
     '',
-    `Model: \`/usr/bin/python3 bench/make_resnet_cnn.py WORK/repo-resnet/resnet_cnn/1/model.onnx\` (11.7 M parameters, seeded random weights; ferry serves a repository holding only it). Load: \`wrk -t1 -c1\` with the same binary body as above on /v2/models/resnet_cnn/infer (the 1000 logits come back as JSON), then with \`"parameters": {"binary_data_output": true}\` added to its JSON header (they come back raw, as Triton's clients ask by default). Floor: \`node bench/bare-session.mjs WORK/repo-resnet/resnet_cnn/1/model.onnx WORK/image.bin ${O.warmup} ${O.duration}\`.`,
+    `Models: \`${makeCmd(18)}\` (11.7 M parameters) and \`${makeCmd(34)}\` (21.8 M), seeded random weights; ferry and (b) serve a repository holding only one of them. Load: \`wrk -t1 -c1\` with the same binary body as above on /v2/models/resnet_cnn/infer (the 1000 logits come back as JSON), then, for ferry, with \`"parameters": {"binary_data_output": true}\` added to its JSON header (they come back raw, as Triton's clients ask by default). Floor: \`node bench/bare-session.mjs WORK/repo-resnetN/resnet_cnn/1/model.onnx WORK/image.bin ${O.warmup} ${O.duration}\`.${O.rounds > 1 ? ` ${O.rounds} rounds per model, each running every server and then the floor.` : ''}`,
     '',
     table(['', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'mean ms', 'other CPU (cores)'], rows),
     '',
-    target('Realistic CNN batch-1 binary latency within 10% of bare session.run', `p50 ${f2(f.p50)} vs ${f2(b.p50)} ms = ${fx(f.p50 / b.p50)}; mean ${f2(f.mean)} vs ${f2(b.mean)} ms = ${fx(f.mean / b.mean)} (outputs in binary too: p50 ${fx(fb.p50 / b.p50)}, mean ${fx(fb.mean / b.mean)})`, f.p50 / b.p50 <= 1.1 && f.mean / b.mean <= 1.1),
+    ...lines,
     '',
   ].join('\n');
 }
@@ -696,7 +741,7 @@ async function main() {
   log(`work folder ${WORK}; ferry from ${ctx.ferryDir}; ${machine.cpus} CPUs (${machine.cpuModel}), node ${v.node}`);
 
   const sections = [await preflight()];
-  const run = { coldstart, tabular, grpc, mlp, cnn, 'cnn-latency': cnnLatency, mixed };
+  const run = { coldstart, tabular, grpc, mlp, cnn, 'cnn-latency': cnnLatency, 'resnet-latency': heavyCnnLatency, mixed };
   for (const name of SCENARIOS.filter((s) => wanted.includes(s))) {
     try {
       sections.push(await run[name](bodies));

@@ -70,8 +70,8 @@ async function startServerOnce(kind, ctx, { repo, logLevel = 'warn' } = {}) {
       await proc.waitForOutput(/listening/, 30_000);
       break;
     case 'plain':
-      proc = new Proc('plain-ort', process.execPath, [here('../servers/plain-ort.mjs'), String(port), ctx.repo, ctx.breastCancerNoZipMap]);
-      command = 'node bench/servers/plain-ort.mjs P examples/models WORK/breast_cancer_nozipmap.onnx';
+      proc = new Proc('plain-ort', process.execPath, [here('../servers/plain-ort.mjs'), String(port), repo ?? ctx.repo, ctx.breastCancerNoZipMap]);
+      command = `node bench/servers/plain-ort.mjs P ${repo ? 'REPO_COPY' : 'examples/models'} WORK/breast_cancer_nozipmap.onnx`;
       await proc.waitForOutput(/listening/, 60_000);
       break;
     case 'flask':

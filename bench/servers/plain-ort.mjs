@@ -9,18 +9,20 @@
  * supported"), so breast_cancer is loaded from a copy whose ZipMap is replaced by an Identity (what ferry does at
  * load time; bench/prepare_models.py writes it). Its outputs are then the same as ferry's.
  *
- *   node bench/servers/plain-ort.mjs PORT MODEL_DIR BREAST_CANCER_NO_ZIPMAP.onnx
+ *   node bench/servers/plain-ort.mjs PORT MODEL_DIR [BREAST_CANCER_NO_ZIPMAP.onnx]
+ * It serves every MODEL_DIR/NAME/1/model.onnx (breast_cancer from the copy, when given).
  */
+import { existsSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import * as ort from 'onnxruntime-node';
 
 const [portArg, modelDir, breastCancerFile] = process.argv.slice(2);
 
-const sessions = {
-  breast_cancer: await ort.InferenceSession.create(breastCancerFile),
-  mlp: await ort.InferenceSession.create(`${modelDir}/mlp/1/model.onnx`),
-  image_cnn: await ort.InferenceSession.create(`${modelDir}/image_cnn/1/model.onnx`),
-};
+const sessions = {};
+for (const name of readdirSync(modelDir)) {
+  const file = name === 'breast_cancer' && breastCancerFile ? breastCancerFile : `${modelDir}/${name}/1/model.onnx`;
+  if (existsSync(file)) sessions[name] = await ort.InferenceSession.create(file);
+}
 
 const V2_TYPE = { float32: 'FP32', int64: 'INT64' };
 
