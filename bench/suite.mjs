@@ -522,7 +522,7 @@ async function heavyCnnLatency(bodies) {
     const name = `ResNet-${depth}-shaped CNN batch-1 binary latency within 10% of bare session.run`;
     const measured = `p50 ${show(r.ferryP50)}; mean ${show(r.ferryMean)}${perRound} (outputs in binary too: p50 ${show(r.ferryBinaryOutP50)})`;
     lines.push(depth === 18 ? target(name, measured, r.ferryP50.median <= 1.1 && r.ferryMean.median <= 1.1) : `- ${name}: ${measured}`);
-    lines.push(`  - (b), node:http with \`session.run\` on its own thread and nothing else: p50 ${show(r.plainP50)}; mean ${show(r.plainMean)}. ferry ÷ (b): p50 ${show(r.ferryOverPlainP50)}. Added to the run at p50: ferry ${show(r.ferryAddsP50, ms)}, (b) ${show(r.plainAddsP50, ms)}.`);
+    lines.push(`  - (b), node:http calling \`session.run\` on its one thread and doing nothing else: p50 ${show(r.plainP50)}; mean ${show(r.plainMean)}. ferry ÷ (b): p50 ${show(r.ferryOverPlainP50)}. Added to the run at p50: ferry ${show(r.ferryAddsP50, ms)}, (b) ${show(r.plainAddsP50, ms)}.`);
   }
   results.scenarios.cnnLatencyHeavy = { runs, ratios };
   return [
