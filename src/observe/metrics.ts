@@ -1,11 +1,12 @@
 /**
- * Prometheus metrics (prom-client), one registry per server so several servers in one process never mix.
- * Label children are bound once per model version at load, so the per-request cost is an increment and an
- * observation, no label lookup.
+ * Prometheus metrics (prom-client's Registry and its process metrics), one registry per server so several servers
+ * in one process never mix. The per-request counters and histograms are fast-metrics.ts's: their cells are bound
+ * once per model version at load, so a request costs a few additions, no label lookup or hashing.
  */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { ErrorCode } from '../errors.js';
 import type { BatchObserver } from '../batching/dynamic-batcher.js';
+import { FastCounter, FastHistogram, type CounterCell } from './fast-metrics.js';
 
 /** Seconds, from sub-millisecond tabular runs to multi-second batches. */
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -36,20 +37,20 @@ export interface VersionMetrics extends BatchObserver {
 
 export class Metrics {
   readonly registry = new Registry();
-  private readonly requests: Counter<'model' | 'version' | 'outcome'>;
-  private readonly requestSeconds: Histogram<'model' | 'version'>;
-  private readonly queueSeconds: Histogram<'model' | 'version'>;
-  private readonly inferenceSeconds: Histogram<'model' | 'version'>;
-  private readonly batchSize: Histogram<'model' | 'version'>;
+  private readonly requests: FastCounter;
+  private readonly requestSeconds: FastHistogram;
+  private readonly queueSeconds: FastHistogram;
+  private readonly inferenceSeconds: FastHistogram;
+  private readonly batchSize: FastHistogram;
   private defaultMetrics = false;
 
   constructor() {
     const registers = [this.registry];
-    this.requests = new Counter({ name: 'ferry_requests_total', help: 'Inference requests by model, version and outcome', labelNames: ['model', 'version', 'outcome'], registers });
-    this.requestSeconds = new Histogram({ name: 'ferry_request_duration_seconds', help: 'Inference request time inside the server: check, queue and run', labelNames: ['model', 'version'], buckets: LATENCY_BUCKETS, registers });
-    this.queueSeconds = new Histogram({ name: 'ferry_queue_duration_seconds', help: 'Time a request waited in the batcher queue', labelNames: ['model', 'version'], buckets: LATENCY_BUCKETS, registers });
-    this.inferenceSeconds = new Histogram({ name: 'ferry_inference_duration_seconds', help: 'Time of one model run (one batch)', labelNames: ['model', 'version'], buckets: LATENCY_BUCKETS, registers });
-    this.batchSize = new Histogram({ name: 'ferry_batch_size', help: 'Rows per model run', labelNames: ['model', 'version'], buckets: BATCH_BUCKETS, registers });
+    this.requests = new FastCounter({ name: 'ferry_requests_total', help: 'Inference requests by model, version and outcome', registers });
+    this.requestSeconds = new FastHistogram({ name: 'ferry_request_duration_seconds', help: 'Inference request time inside the server: check, queue and run', buckets: LATENCY_BUCKETS, registers });
+    this.queueSeconds = new FastHistogram({ name: 'ferry_queue_duration_seconds', help: 'Time a request waited in the batcher queue', buckets: LATENCY_BUCKETS, registers });
+    this.inferenceSeconds = new FastHistogram({ name: 'ferry_inference_duration_seconds', help: 'Time of one model run (one batch)', buckets: LATENCY_BUCKETS, registers });
+    this.batchSize = new FastHistogram({ name: 'ferry_batch_size', help: 'Rows per model run', buckets: BATCH_BUCKETS, registers });
   }
 
   forVersion(model: string, version: number): VersionMetrics {
@@ -58,7 +59,7 @@ export class Metrics {
     const queueSeconds = this.queueSeconds.labels(labels);
     const inferenceSeconds = this.inferenceSeconds.labels(labels);
     const batchSize = this.batchSize.labels(labels);
-    const byOutcome = new Map<Outcome, Counter.Internal>();
+    const byOutcome = new Map<Outcome, CounterCell>();
     const requests = this.requests;
     // Success is counted from the start, so a dashboard shows 0 rather than nothing for a model never called.
     byOutcome.set('success', requests.labels({ ...labels, outcome: 'success' }));
@@ -66,7 +67,7 @@ export class Metrics {
       requestDone(outcome, ms) {
         let counter = byOutcome.get(outcome);
         if (!counter) byOutcome.set(outcome, (counter = requests.labels({ ...labels, outcome })));
-        counter.inc();
+        counter.value++;
         requestSeconds.observe(ms / 1000);
       },
       queued(ms) {
