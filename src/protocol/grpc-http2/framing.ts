@@ -4,6 +4,8 @@
  * exposes them apart from a whole gRPC stack (see server.ts for why ferry does not use grpc-js's server).
  */
 
+import { markOwnedBuffer } from '../../tensor/transferable.js';
+
 /** A message as it travels: 1 byte "compressed" flag, 4 bytes big-endian length, the bytes. */
 export function frameMessage(message: Uint8Array): Buffer {
   const frame = Buffer.allocUnsafe(5 + message.length);
@@ -26,45 +28,90 @@ export class MessageTooLarge extends Error {
 }
 
 /**
- * Cuts a stream of DATA chunks into messages. The size limit is checked on the declared length, as soon as the
- * 5-byte prefix is in, so an oversized message is refused before its bytes are buffered.
+ * Above this a message's buffer is not allocated when its prefix arrives, only once its bytes have (a client could
+ * declare large messages on many streams and send nothing); the same bound as a REST body's (v2-rest/body.ts).
+ */
+const PREALLOCATE_MAX_BYTES = 8 * 1024 * 1024;
+
+/** A message whose bytes span several chunks, being put together. */
+interface Assembly {
+  readonly compressed: boolean;
+  readonly size: number;
+  /** The message's own buffer, filled as chunks arrive; or, for a very large one, the chunks, joined at the end. */
+  readonly into: Buffer | Buffer[];
+  have: number;
+}
+
+/**
+ * Cuts a stream of DATA chunks (16 KiB each under HTTP/2's default frame size) into messages. The size limit is
+ * checked on the declared length, as soon as the 5-byte prefix is in, so an oversized message is refused before its
+ * bytes are buffered. A message that spans chunks is copied once into a buffer of its own, which is marked as the
+ * request's (tensor/transferable.ts: its raw inputs can then move to a worker thread without a copy); one that lies
+ * within a chunk is a view of it (the chunk may hold other messages).
  */
 export class MessageReader {
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  /** Up to 4 bytes of a prefix split between chunks. */
+  private prefix: Buffer | undefined;
+  private assembly: Assembly | undefined;
 
   constructor(private readonly maxMessageBytes: number) {}
 
   /** Adds a chunk; returns the messages it completed (usually none or one). */
   push(chunk: Buffer): ReceivedMessage[] {
-    let buffer: Buffer;
-    if (this.pendingBytes === 0) {
-      buffer = chunk;
-    } else {
-      this.pending.push(chunk);
-      buffer = Buffer.concat(this.pending, this.pendingBytes + chunk.length);
-      this.pending = [];
-      this.pendingBytes = 0;
-    }
     const messages: ReceivedMessage[] = [];
+    let buffer = chunk;
     let offset = 0;
-    while (buffer.length - offset >= 5) {
+    if (this.assembly) {
+      offset = this.fill(this.assembly, buffer, 0);
+      if (this.assembly.have < this.assembly.size) return messages;
+      messages.push(this.finishAssembly(this.assembly));
+      this.assembly = undefined;
+    } else if (this.prefix) {
+      buffer = Buffer.concat([this.prefix, chunk]);
+      this.prefix = undefined;
+    }
+    while (offset < buffer.length) {
+      if (buffer.length - offset < 5) {
+        this.prefix = Buffer.from(buffer.subarray(offset));
+        break;
+      }
+      const compressed = buffer[offset] === 1;
       const size = buffer.readUInt32BE(offset + 1);
       if (size > this.maxMessageBytes) throw new MessageTooLarge(size, this.maxMessageBytes);
-      if (buffer.length - offset - 5 < size) break;
-      messages.push({ compressed: buffer[offset] === 1, bytes: buffer.subarray(offset + 5, offset + 5 + size) });
-      offset += 5 + size;
-    }
-    if (offset < buffer.length) {
-      this.pending.push(buffer.subarray(offset));
-      this.pendingBytes = buffer.length - offset;
+      const start = offset + 5;
+      if (buffer.length - start >= size) {
+        messages.push({ compressed, bytes: buffer.subarray(start, start + size) });
+        offset = start + size;
+        continue;
+      }
+      const assembly: Assembly = { compressed, size, into: size <= PREALLOCATE_MAX_BYTES ? Buffer.allocUnsafeSlow(size) : [], have: 0 };
+      this.fill(assembly, buffer, start);
+      this.assembly = assembly;
+      break;
     }
     return messages;
   }
 
   /** True when the stream ended in the middle of a message. */
   get incomplete(): boolean {
-    return this.pendingBytes > 0;
+    return this.assembly !== undefined || this.prefix !== undefined;
+  }
+
+  /** Copies what `buffer` holds of the message from `offset` on; returns where the message's bytes ended in it. */
+  private fill(assembly: Assembly, buffer: Buffer, offset: number): number {
+    const take = Math.min(assembly.size - assembly.have, buffer.length - offset);
+    const part = buffer.subarray(offset, offset + take);
+    if (Array.isArray(assembly.into)) assembly.into.push(part);
+    else part.copy(assembly.into, assembly.have);
+    assembly.have += take;
+    return offset + take;
+  }
+
+  private finishAssembly(assembly: Assembly): ReceivedMessage {
+    // Buffer.concat of more than 4 KiB allocates a buffer of its own, not a slice of Node's shared pool.
+    const bytes = Array.isArray(assembly.into) ? Buffer.concat(assembly.into, assembly.size) : assembly.into;
+    markOwnedBuffer(bytes.buffer as ArrayBuffer);
+    return { compressed: assembly.compressed, bytes };
   }
 }
 
