@@ -11,7 +11,8 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { postJson, request, startTestServer, type TestServer } from '../helpers/server.js';
 import { TempRepository } from '../helpers/repository.js';
-import { asRequestInputs, assertClose, referenceModels, type Reference } from '../helpers/reference.js';
+import { asRequestInputs, assertClose, referenceModels, values, type Reference } from '../helpers/reference.js';
+import { V2GrpcClient } from '../helpers/grpc-client.js';
 import { binaryRequest, rawPost } from '../helpers/binary.js';
 import { sample, scrape, waitForMetric } from '../helpers/metrics.js';
 
@@ -80,6 +81,32 @@ describe('inference workers', () => {
     await assertParity(server.url, 'two_inputs_process', 'two_inputs');
     assert.ok(logs.some((l) => l.includes("model 'cnn_thread' version 1: batches up to 64 rows, on 2 worker threads")), logs.join(''));
     assert.ok(logs.some((l) => l.includes("model 'cnn_process' version 1: batches up to 64 rows, on 1 worker process")));
+  });
+
+  it('gRPC raw inputs (a message over many HTTP/2 frames) reach worker threads and processes whole, alone and batched', async () => {
+    const r = refs.get('image_cnn')!;
+    const kase = r.cases[0]!;
+    const input = kase.inputs[0]!;
+    const raw = Buffer.from(Float32Array.from(values(input) as number[]).buffer);
+    assert.ok(raw.length > 64 * 1024, 'the message must span several 16 KiB frames');
+    const client = new V2GrpcClient(server.grpcAddress);
+    try {
+      const infer = (model: string) => client.call('ModelInfer', { model_name: model, inputs: [{ name: input.name, datatype: 'FP32', shape: input.shape }], raw_input_contents: [raw] });
+      for (const model of ['cnn_thread', 'cnn_thread', 'cnn_process']) {
+        // Three at once: the thread model may batch them (its inputs then meet in one array), the process copies.
+        const answers = await Promise.all([infer(model), infer(model), infer(model)]);
+        for (const { error, response } of answers) {
+          assert.equal(error, null, error?.details);
+          response.outputs.forEach((o: { name: string; datatype: string; shape: string[] }, i: number) => {
+            const bytes = Buffer.from(response.raw_output_contents[i]);
+            const data = Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4));
+            assertClose({ name: o.name, datatype: o.datatype, shape: o.shape.map(Number), data }, kase.outputs.find((w) => w.name === o.name)!, r.tolerance, `${model} gRPC ${o.name}`);
+          });
+        }
+      }
+    } finally {
+      client.close();
+    }
   });
 
   it('workers run at their worker_nice (the default 10, or the config), with onnxruntime threads inheriting it', () => {
