@@ -4,7 +4,7 @@
  */
 import type { BenchEncoding, BenchProtocol } from './options.js';
 import type { LatencySummary } from './latency-recorder.js';
-import type { BatchSizeSummary } from './metrics-scrape.js';
+import type { BatchSizeSummary, ServerTimes } from './metrics-scrape.js';
 
 export interface LevelReport {
   readonly mode: 'concurrency' | 'rate';
@@ -22,6 +22,8 @@ export interface LevelReport {
   readonly latencyMs: LatencySummary | null;
   /** Rows per model run from the server's ferry_batch_size histogram; null when the server does not export it. */
   readonly batchSize: BatchSizeSummary | null;
+  /** Mean times inside the server from its ferry_*_duration_seconds histograms; null when it does not export them. */
+  readonly serverTimes: ServerTimes | null;
   /** Open loop only: requests that were due but never went out, held back by the in-flight limit. */
   readonly unsent?: number;
 }
@@ -83,6 +85,14 @@ export function formatReport(r: BenchReport): string {
   }
   if (r.levels.every((l) => !l.batchSize)) {
     lines.push('', `batch sizes: n/a (${r.metricsUrl ? `no ferry_batch_size histogram for this model at ${r.metricsUrl}` : 'metrics not scraped'})`);
+  }
+  const timed = r.levels.filter((l) => l.serverTimes);
+  if (timed.length > 0) {
+    // The rest of a request's latency, beyond the server's request time, is the network, the protocol front and the client.
+    lines.push('', 'inside the server (means from its /metrics): request = check + queue + run + split; run is per batch, a worker model\'s hand-off included');
+    const ms = (x: number | null | undefined) => (x === null || x === undefined ? '-' : formatMs(x));
+    const header = [rate ? 'rate/s' : 'concurrency', 'request ms', 'queue ms', 'run ms', 'client mean ms'];
+    lines.push(...table([header, ...timed.map((l) => [String(rate ? l.rate : l.concurrency), ms(l.serverTimes!.requestMs), ms(l.serverTimes!.queueMs), ms(l.serverTimes!.runMs), ms(l.latencyMs?.mean)])]));
   }
   return `${lines.join('\n')}\n`;
 }

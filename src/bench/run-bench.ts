@@ -1,11 +1,11 @@
 /**
  * `ferry bench` as a function: read the model's metadata, make (or read) one request, encode it once, check the
- * first answer, then run each load level and report throughput, latency percentiles, errors and the server's
- * batch sizes. Works against any V2 server; only the batch sizes need ferry.
+ * first answer, then run each load level and report throughput, latency percentiles, errors, and the server's batch
+ * sizes and times. Works against any V2 server; only the batch sizes and server times need ferry.
  */
 import { readInputFile } from './input-file.js';
 import { runLoad, type Load } from './load-loop.js';
-import { BatchSizeScraper, summarizeBatchSizes } from './metrics-scrape.js';
+import { ServerMetricsScraper, summarizeBatchSizes, summarizeServerTimes } from './metrics-scrape.js';
 import { resolveOptions, type BenchOptions, type ResolvedOptions } from './options.js';
 import { ProgressLine } from './progress.js';
 import { randomRequest } from './random-inputs.js';
@@ -31,17 +31,19 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       progress.note(`ferry bench: warning: ${message}`);
     }
 
-    const scraper = new BatchSizeScraper(o.metricsUrl, o.model, o.modelVersion);
+    const scraper = new ServerMetricsScraper(o.metricsUrl, o.model, o.modelVersion);
     const levels: LevelReport[] = [];
     for (const load of loads(o)) {
       const sender = target.sender(load);
       try {
         await sender.connect();
-        // Scraped at the edges of the measured window, so warm-up and drain do not count in the batch sizes.
+        // Scraped at the edges of the measured window, so warm-up and drain do not count in the batch sizes and times.
         const before = atTime(o.warmupMs, () => scraper.scrape());
         const after = atTime(o.warmupMs + o.durationMs, () => scraper.scrape());
         const m = await runLoad(sender, load, { warmupMs: o.warmupMs, durationMs: o.durationMs }, progress);
-        const batchSize = summarizeBatchSizes(await before, await after) ?? null;
+        const [was, now] = [await before, await after];
+        const batchSize = summarizeBatchSizes(was?.batchSize, now?.batchSize) ?? null;
+        const serverTimes = summarizeServerTimes(was, now) ?? null;
         const ok = m.latencies.count;
         const seconds = m.windowMs / 1000;
         levels.push({
@@ -55,6 +57,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
           throughput: { requestsPerS: ok / seconds, rowsPerS: (ok * prepared.rows) / seconds },
           latencyMs: m.latencies.summary() ?? null,
           batchSize,
+          serverTimes,
           ...(load.mode === 'rate' ? { unsent: m.unsent } : {}),
         });
       } finally {

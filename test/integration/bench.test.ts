@@ -52,6 +52,10 @@ describe('ferry bench', () => {
     assert.equal(report.levels.length, 1);
     assert.equal(report.levels[0]!.concurrency, 4);
     assertClean(report.levels[0]!, 1);
+    // ferry's own times: a request's time inside the server is part of what the client waited for.
+    const t = report.levels[0]!.serverTimes!;
+    assert.ok(t.requestMs! > 0 && t.runMs! > 0 && t.queueMs! >= 0, JSON.stringify(t));
+    assert.ok(t.requestMs! <= report.levels[0]!.latencyMs!.mean, `server ${t.requestMs} ms within the client's ${report.levels[0]!.latencyMs!.mean} ms`);
   });
 
   it('HTTP binary tensors, 8 rows a request, every datatype (FP16 and BYTES included)', async () => {
@@ -143,6 +147,7 @@ describe('ferry bench', () => {
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /^model mlp over HTTP \(JSON\) at http:\/\/127\.0\.0\.1:\d+\n1 row per request \(input FP32 \[1,30\]; \d+ B\)/);
     assert.match(table.stdout, /concurrency +requests +req\/s +rows\/s +p50 ms +p90 ms +p95 ms +p99 ms +max ms +errors +batch mean +batch p50\n +1 +\d+ .*\n +2 +\d+ /);
+    assert.match(table.stdout, /inside the server \(means from its \/metrics\).*\nconcurrency +request ms +queue ms +run ms +client mean ms\n +1 +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+\n +2 +[\d.]+ /);
     assert.match(table.stderr, /^concurrency 1 \| \d\.\d\/1\.2 s \| \d+ requests \| \d+ req\/s \| 0 errors$/m, 'a plain progress line when stderr is not a terminal');
     assert.equal(json.code, 0, json.stderr);
     const report = JSON.parse(json.stdout) as BenchReport;
@@ -157,9 +162,10 @@ describe('ferry bench', () => {
 
 /**
  * A stand-in V2 server (another vendor's, as far as the bench knows): metadata, an inference answer, and
- * optionally a /metrics page whose batch-size histogram records 4 rows per run, 2 runs per request.
+ * optionally a /metrics page whose batch-size histogram records 4 rows per run, 2 runs per request, and (`times`)
+ * duration histograms of 3 ms a request, 0.5 ms of it queued, and 1 ms a run.
  */
-async function standIn(withMetrics: boolean): Promise<{ url: string; close: () => Promise<void> }> {
+async function standIn(withMetrics: boolean, times = false): Promise<{ url: string; close: () => Promise<void> }> {
   let runs = 0;
   const server: Server = createServer((req, res) => {
     req.resume();
@@ -171,7 +177,11 @@ async function standIn(withMetrics: boolean): Promise<{ url: string; close: () =
         res.end('{"model_name":"stub","model_version":"3","outputs":[{"name":"y","datatype":"FP32","shape":[1],"data":[0.5]}]}');
       } else if (req.url === '/metrics' && withMetrics) {
         const le = (b: string, n: number) => `ferry_batch_size_bucket{le="${b}",model="stub",version="3"} ${n}\n`;
-        res.end(`# TYPE ferry_batch_size histogram\n${le('1', 0)}${le('2', 0)}${le('4', runs)}${le('8', runs)}${le('+Inf', runs)}ferry_batch_size_sum{model="stub",version="3"} ${runs * 4}\nferry_batch_size_count{model="stub",version="3"} ${runs}\n`);
+        const requests = runs / 2;
+        const seconds = (name: string, each: number, n: number) =>
+          `${name}_bucket{le="+Inf",model="stub",version="3"} ${n}\n${name}_sum{model="stub",version="3"} ${n * each}\n${name}_count{model="stub",version="3"} ${n}\n`;
+        const durations = times ? seconds('ferry_request_duration_seconds', 0.003, requests) + seconds('ferry_queue_duration_seconds', 0.0005, requests) + seconds('ferry_inference_duration_seconds', 0.001, runs) : '';
+        res.end(`# TYPE ferry_batch_size histogram\n${le('1', 0)}${le('2', 0)}${le('4', runs)}${le('8', runs)}${le('+Inf', runs)}ferry_batch_size_sum{model="stub",version="3"} ${runs * 4}\nferry_batch_size_count{model="stub",version="3"} ${runs}\n${durations}`);
       } else {
         res.statusCode = 404;
         res.end('{"error":"not here"}');
@@ -196,6 +206,18 @@ describe('ferry bench against other V2 servers', () => {
       assert.ok(b.p50 > 2 && b.p50 <= 4, `p50 ${b.p50} within the bucket (2, 4]`);
       // Two runs per request: the window's runs are about twice its requests (give or take the edges).
       assert.ok(Math.abs(b.runs / 2 - level.requests) <= Math.max(20, level.requests * 0.2), `${b.runs} runs for ${level.requests} requests`);
+      assert.equal(level.serverTimes, null, 'no duration histograms: no server times');
+    } finally {
+      await stub.close();
+    }
+  });
+
+  it('reports the mean request, queue and run times inside the server from its duration histograms, over the measured window', async () => {
+    const stub = await standIn(true, true);
+    try {
+      const report = await runBench({ model: 'stub', url: stub.url, concurrency: [2], ...QUICK });
+      const t = report.levels[0]!.serverTimes!;
+      assert.ok(Math.abs(t.requestMs! - 3) < 1e-9 && Math.abs(t.queueMs! - 0.5) < 1e-9 && Math.abs(t.runMs! - 1) < 1e-9, JSON.stringify(t));
     } finally {
       await stub.close();
     }
@@ -207,6 +229,7 @@ describe('ferry bench against other V2 servers', () => {
       const report = await runBench({ model: 'stub', url: stub.url, duration: 0.3, warmup: 0 });
       assertClean(report.levels[0]!, 1);
       assert.equal(report.levels[0]!.batchSize, null);
+      assert.equal(report.levels[0]!.serverTimes, null);
     } finally {
       await stub.close();
     }
