@@ -60,9 +60,17 @@ describe('gRPC MessageReader', () => {
     const small = new MessageReader(1 << 20).push(Buffer.concat([frameMessage(pattern(8000, 1)), frameMessage(pattern(10, 2))]));
     assert.equal(small.length, 2);
     assert.equal(owned(small[0]!.bytes), false);
+
+    // A small message over two chunks is joined into a slice of Node's shared buffer pool, which must never move.
+    const split = new MessageReader(1 << 20);
+    const frame = frameMessage(pattern(3000, 4));
+    assert.deepEqual(split.push(Buffer.from(frame.subarray(0, 1000))), []);
+    const [joined] = split.push(Buffer.from(frame.subarray(1000)));
+    assert.deepEqual(Buffer.from(joined!.bytes), pattern(3000, 4));
+    assert.equal(transferList([{ name: 'x', datatype: 'UINT8', shape: [3000], data: new Uint8Array(joined!.bytes.buffer, joined!.bytes.byteOffset, 3000) }]).length, 0);
   });
 
-  it('joins a message over the preallocation bound from its chunks once they are in', () => {
+  it('joins a large message (9 MiB in 64 KiB chunks) into a buffer of its own', () => {
     const size = 9 * 1024 * 1024;
     const big = pattern(size, 7);
     const reader = new MessageReader(16 * 1024 * 1024);

@@ -4,7 +4,7 @@
  * exposes them apart from a whole gRPC stack (see server.ts for why ferry does not use grpc-js's server).
  */
 
-import { markOwnedBuffer } from '../../tensor/transferable.js';
+import { markOwned } from '../../tensor/transferable.js';
 
 /** A message as it travels: 1 byte "compressed" flag, 4 bytes big-endian length, the bytes. */
 export function frameMessage(message: Uint8Array): Buffer {
@@ -27,25 +27,20 @@ export class MessageTooLarge extends Error {
   }
 }
 
-/**
- * Above this a message's buffer is not allocated when its prefix arrives, only once its bytes have (a client could
- * declare large messages on many streams and send nothing); the same bound as a REST body's (v2-rest/body.ts).
- */
-const PREALLOCATE_MAX_BYTES = 8 * 1024 * 1024;
-
 /** A message whose bytes span several chunks, being put together. */
 interface Assembly {
   readonly compressed: boolean;
   readonly size: number;
-  /** The message's own buffer, filled as chunks arrive; or, for a very large one, the chunks, joined at the end. */
-  readonly into: Buffer | Buffer[];
+  /** Its bytes so far, as they arrived; joined once, when the last one is in. */
+  readonly parts: Buffer[];
   have: number;
 }
 
 /**
  * Cuts a stream of DATA chunks (16 KiB each under HTTP/2's default frame size) into messages. The size limit is
  * checked on the declared length, as soon as the 5-byte prefix is in, so an oversized message is refused before its
- * bytes are buffered. A message that spans chunks is copied once into a buffer of its own, which is marked as the
+ * bytes are buffered. A message that spans chunks is joined once, when complete, into a buffer of its own (nothing is
+ * allocated ahead of the bytes: many streams could declare large messages and send nothing), which is marked as the
  * request's (tensor/transferable.ts: its raw inputs can then move to a worker thread without a copy); one that lies
  * within a chunk is a view of it (the chunk may hold other messages).
  */
@@ -84,7 +79,7 @@ export class MessageReader {
         offset = start + size;
         continue;
       }
-      const assembly: Assembly = { compressed, size, into: size <= PREALLOCATE_MAX_BYTES ? Buffer.allocUnsafeSlow(size) : [], have: 0 };
+      const assembly: Assembly = { compressed, size, parts: [], have: 0 };
       this.fill(assembly, buffer, start);
       this.assembly = assembly;
       break;
@@ -97,20 +92,19 @@ export class MessageReader {
     return this.assembly !== undefined || this.prefix !== undefined;
   }
 
-  /** Copies what `buffer` holds of the message from `offset` on; returns where the message's bytes ended in it. */
+  /** Keeps what `buffer` holds of the message from `offset` on; returns where the message's bytes ended in it. */
   private fill(assembly: Assembly, buffer: Buffer, offset: number): number {
     const take = Math.min(assembly.size - assembly.have, buffer.length - offset);
-    const part = buffer.subarray(offset, offset + take);
-    if (Array.isArray(assembly.into)) assembly.into.push(part);
-    else part.copy(assembly.into, assembly.have);
+    assembly.parts.push(buffer.subarray(offset, offset + take));
     assembly.have += take;
     return offset + take;
   }
 
   private finishAssembly(assembly: Assembly): ReceivedMessage {
-    // Buffer.concat of more than 4 KiB allocates a buffer of its own, not a slice of Node's shared pool.
-    const bytes = Array.isArray(assembly.into) ? Buffer.concat(assembly.into, assembly.size) : assembly.into;
-    markOwnedBuffer(bytes.buffer as ArrayBuffer);
+    // One copy. Above 4 KiB Buffer.concat allocates a buffer of the message's own; below, a slice of Node's shared
+    // pool, which markOwned (it marks only a view that covers its whole buffer) leaves alone.
+    const bytes = Buffer.concat(assembly.parts, assembly.size);
+    markOwned(bytes);
     return { compressed: assembly.compressed, bytes };
   }
 }

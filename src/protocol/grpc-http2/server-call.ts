@@ -76,7 +76,8 @@ export class ServerCall extends EventEmitter {
         messages = this.reader.push(chunk);
       } catch (e) {
         if (e instanceof MessageTooLarge) this.finish(GrpcCode.RESOURCE_EXHAUSTED, `Received message larger than max (${e.size} vs. ${e.limit})`);
-        else throw e;
+        // Not thrown from an event handler, which would end the process: the only other failure is memory.
+        else this.finish(GrpcCode.RESOURCE_EXHAUSTED, `could not hold the request message: ${e instanceof Error ? e.message : String(e)}`);
         return;
       }
       for (const message of messages) this.receive(message, single ? (v) => received.push(v) : (v) => this.emit('data', v));
