@@ -3,9 +3,9 @@
  *
  * A body of 16 KiB to 8 MiB with a Content-Length is copied, chunk by chunk as it arrives, into one buffer of that
  * size that is the request's alone (an inference worker thread may then take it without a copy:
- * tensor/transferable.ts), and the socket's chunks are dropped at once. When the caller says where raw tensor data starts in the body (the binary
- * tensor extension's Inference-Header-Content-Length), the buffer is placed so that offset is 8-byte aligned, and
- * the raw inputs are typed-array views of the body, not copies.
+ * tensor/transferable.ts), and the socket's chunks are dropped at once. When the caller says where raw tensor data
+ * starts in the body (the binary tensor extension's Inference-Header-Content-Length), the buffer is placed so that
+ * offset is 8-byte aligned, and the raw inputs are typed-array views of the body, not copies.
  */
 import type { IncomingMessage } from 'node:http';
 import { FerryError } from '../../errors.js';
