@@ -14,6 +14,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
+// Every ferry started here (this build or --alt-ferry-dir's) binds a free management port, not 8082: an older build
+// ignores the variable.
+process.env.FERRY_MANAGEMENT_PORT ??= '0';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({

@@ -16,6 +16,9 @@ import { parseArgs } from 'node:util';
 import { batchSizeDelta, scrapeBatchSizes, scrapeOutcomes, startFerryBench, startGrpcLoad, startH2load, startWrk } from './lib/load.mjs';
 import { ForeignCpu, Proc, freePort, killAllNow, machineInfo, memoryMb, pollUntil, request, sleep, stopAll, threadCpu, threadJiffies } from './lib/procs.mjs';
 import { LABELS, checkInfer, startServer } from './lib/servers.mjs';
+// Every ferry started here (this build or --alt-ferry-dir's) binds a free management port, not 8082: an older build
+// ignores the variable.
+process.env.FERRY_MANAGEMENT_PORT ??= '0';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 const SCENARIOS = ['coldstart', 'tabular', 'grpc', 'mlp', 'cnn', 'cnn-latency', 'resnet-latency', 'mixed'];

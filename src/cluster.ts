@@ -4,24 +4,43 @@
  * ports. JSON parsing, batching and main-thread inference are single-threaded per process, so on a machine with
  * cores to spare more processes serve more. Node 20 has no reusePort, so cluster is how processes share a port.
  *
- * The primary restarts a worker that dies, stops them all gracefully on SIGTERM/SIGINT, and answers /metrics
- * for the workers by aggregating theirs (prom-client's AggregatorRegistry), so a scrape sees the whole server.
+ * The primary restarts a worker that dies, stops them all gracefully on SIGTERM/SIGINT, answers /metrics for the
+ * workers by aggregating theirs (prom-client's AggregatorRegistry), so a scrape sees the whole server, and serves
+ * the management port, carrying each load and unload out in every worker (cluster-management.ts).
  */
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Logger } from './observe/logger.js';
+import { ClusterManagement } from './cluster-management.js';
+import { ManagementServer, type ManagementServerOptions } from './protocol/management/management-server.js';
+import { messageOf } from './errors.js';
 
 type ClusterMessage =
   | { type: 'ferry:metrics-request'; id: number }
   | { type: 'ferry:metrics'; id: number; contentType: string; body: string; error?: string }
   | { type: 'ferry:stop' };
 
-/** Runs the primary: forks `processes` workers and keeps them running until a signal stops them all. */
-export function runPrimary(processes: number, log: Logger): void {
+/**
+ * Runs the primary: forks `processes` workers and keeps them running until a signal stops them all. `management`:
+ * where the management port listens (undefined: none).
+ */
+export async function runPrimary(processes: number, log: Logger, management: ManagementServerOptions | undefined, shutdownTimeoutMs: number): Promise<void> {
   const aggregator = new AggregatorRegistry();
+  const forwarder = new ClusterManagement();
+  let managementServer: ManagementServer | undefined;
+  if (management) {
+    managementServer = new ManagementServer(forwarder, management, log);
+    try {
+      const port = await managementServer.listen();
+      log.info({ host: management.host, managementPort: port }, `management (model load and unload, for every server process) listening on ${management.host}:${port}`);
+    } catch (e) {
+      throw new Error(`cannot listen for management on ${management.host}:${management.port}: ${messageOf(e)}`);
+    }
+  }
   let stopping = false;
   const fork = (): Worker => {
     const worker = cluster.fork();
+    forwarder.watch(worker);
     worker.on('message', (m: ClusterMessage) => {
       if (m?.type !== 'ferry:metrics-request') return;
       aggregator.clusterMetrics().then(
@@ -51,6 +70,7 @@ export function runPrimary(processes: number, log: Logger): void {
     }
     stopping = true;
     log.info(`${signal} received: stopping ${Object.keys(cluster.workers ?? {}).length} server processes gracefully`);
+    void managementServer?.stop(shutdownTimeoutMs);
     for (const w of Object.values(cluster.workers ?? {})) w?.send({ type: 'ferry:stop' } satisfies ClusterMessage);
   };
   process.on('SIGTERM', () => stop('SIGTERM'));

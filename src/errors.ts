@@ -12,6 +12,14 @@ export type ErrorCode =
   | 'METHOD_NOT_ALLOWED'
   | 'RESOURCE_EXHAUSTED'
   | 'DEADLINE_EXCEEDED'
+  /** The request is understood but the server's state does not allow it (a model not loaded, a mode without the API). */
+  | 'FAILED_PRECONDITION'
+  /** Another change to the same thing is in progress (a load while the model is loading); retry once it is over. */
+  | 'CONFLICT'
+  /** No credentials, or wrong ones (the management port's bearer token). */
+  | 'UNAUTHENTICATED'
+  /** Never allowed through this door (model load and unload on a public port). */
+  | 'PERMISSION_DENIED'
   | 'INTERNAL';
 
 export class FerryError extends Error {
@@ -30,6 +38,8 @@ export function isFerryError(e: unknown): e is FerryError {
 export const invalid = (message: string): FerryError => new FerryError('INVALID_ARGUMENT', message);
 export const notFound = (message: string): FerryError => new FerryError('NOT_FOUND', message);
 export const unavailable = (message: string): FerryError => new FerryError('UNAVAILABLE', message);
+export const failedPrecondition = (message: string): FerryError => new FerryError('FAILED_PRECONDITION', message);
+export const conflict = (message: string): FerryError => new FerryError('CONFLICT', message);
 export const internal = (message: string): FerryError => new FerryError('INTERNAL', message);
 
 /** The message of anything thrown, for logs and error bodies. */

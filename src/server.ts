@@ -1,22 +1,26 @@
 /**
- * Wires ferry together: repository -> registry -> data plane -> protocol fronts; start, ready, graceful stop.
+ * Wires ferry together: the serving core (repository -> registry -> data plane, kept in step with the repository by
+ * the model control mode) -> protocol fronts and the management port; start, ready, graceful stop.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { resolveSettings, type ServerSettings } from './config/server-config.js';
-import { DataPlane } from './dataplane/dataplane.js';
+import type { DataPlane } from './dataplane/dataplane.js';
+import { ServingCore } from './core/serving-core.js';
+import type { ModelManagement } from './core/model-control.js';
 import { messageOf } from './errors.js';
 import { createLogger, type Logger } from './observe/logger.js';
 import { Metrics } from './observe/metrics.js';
 import { clusterMetricsSource } from './cluster.js';
 import { GrpcFront } from './protocol/v2-grpc/grpc-front.js';
 import { RestFront } from './protocol/v2-rest/rest-front.js';
-import { ModelRegistry } from './registry/registry.js';
-import { scanRepository } from './repository/model-repository.js';
-import { loadRuntime, type RuntimeLoader } from './runtime/load.js';
+import { ManagementServer } from './protocol/management/management-server.js';
+import type { RuntimeLoader } from './runtime/load.js';
 
 export const SERVER_NAME = 'ferry';
+/** The V2 protocol extensions ferry serves (server metadata lists them, as Triton's does). */
+const EXTENSIONS = ['binary_tensor_data', 'model_repository'];
 
 /**
  * What readiness does not wait for (the gRPC message codecs, prom-client's process metrics: about 10 ms together)
@@ -32,7 +36,11 @@ export interface RunningServer {
   readonly settings: ServerSettings;
   readonly httpPort: number;
   readonly grpcPort: number;
+  /** The management port; undefined when there is none (a cluster worker: the primary serves it). */
+  readonly managementPort: number | undefined;
   readonly dataplane: DataPlane;
+  /** Model load, unload and index, as the management port calls them. */
+  readonly management: ModelManagement;
   readonly metrics: Metrics;
   readonly log: Logger;
   /** Resolves once the start-up load has finished, whatever its outcome. */
@@ -58,41 +66,59 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const { logger, loader, clusterWorker, ...rest } = options;
   const settings = resolveSettings(rest);
   const log = logger ?? createLogger(settings.logLevel);
-  const found = await scanRepository(settings.modelRepository, settings.modelName);
   const metrics = new Metrics();
-  const registry = new ModelRegistry(loader ?? loadRuntime, log, metrics);
-  const dataplane = new DataPlane(registry, {
-    serverName: SERVER_NAME,
-    serverVersion: SERVER_VERSION,
-    extensions: ['binary_tensor_data'],
-    strictReadiness: settings.strictReadiness,
+  let grpcFront: GrpcFront | undefined;
+  const core = await ServingCore.open({
+    repository: settings.modelRepository,
+    ...(settings.modelName !== undefined ? { modelName: settings.modelName } : {}),
+    controlMode: settings.modelControlMode,
+    pollMs: settings.repositoryPollSecs * 1000,
+    loadModels: settings.loadModels,
+    ...(loader ? { loader } : {}),
+    log,
+    metrics,
+    dataplane: { serverName: SERVER_NAME, serverVersion: SERVER_VERSION, extensions: EXTENSIONS, strictReadiness: settings.strictReadiness },
+    onChange: () => grpcFront?.syncHealth(),
   });
-  const restFront = new RestFront(dataplane, { maxBodyBytes: settings.maxBodyBytes, metrics: clusterWorker ? clusterMetricsSource(metrics.registry) : () => metrics.text() }, log);
+  const dataplane = core.dataplane;
+  const managementAddress = settings.managementPort === null ? undefined : `${settings.managementHost}:${settings.managementPort}`;
+  const restFront = new RestFront(dataplane, { maxBodyBytes: settings.maxBodyBytes, metrics: clusterWorker ? clusterMetricsSource(metrics.registry) : () => metrics.text(), ...(managementAddress ? { managementAddress } : {}) }, log);
   const http = createServer({ keepAliveTimeout: 65_000 }, restFront.handle);
   const httpPort = await listen(http, settings.httpPort, settings.host);
   log.info({ host: settings.host, port: httpPort }, `HTTP (V2 REST) listening on ${settings.host}:${httpPort}`);
-  const grpcFront = new GrpcFront(dataplane, { maxMessageBytes: settings.maxBodyBytes }, log);
+  grpcFront = new GrpcFront(dataplane, { maxMessageBytes: settings.maxBodyBytes, ...(managementAddress ? { managementAddress } : {}) }, log);
   let grpcPort: number;
+  let management: ManagementServer | undefined;
+  let managementPort: number | undefined;
   try {
     grpcPort = await grpcFront.listen(settings.host, settings.grpcPort);
+    log.info({ host: settings.host, grpcPort }, `gRPC (V2) listening on ${settings.host}:${grpcPort}`);
+    if (settings.managementPort !== null) {
+      management = new ManagementServer(core.control, { host: settings.managementHost, port: settings.managementPort, token: settings.managementToken }, log);
+      managementPort = await management.listen().catch((e: unknown) => {
+        throw new Error(`cannot listen for management on ${settings.managementHost}:${settings.managementPort}: ${messageOf(e)}`);
+      });
+      log.info({ host: settings.managementHost, managementPort, token: settings.managementToken !== undefined },
+        `management (model load and unload, REST and gRPC) listening on ${settings.managementHost}:${managementPort}${settings.managementToken ? ', bearer token required' : ''}`);
+    }
   } catch (e) {
     await new Promise((resolve) => http.close(resolve));
-    throw new Error(`cannot listen for gRPC on ${settings.host}:${settings.grpcPort}: ${(e as Error).message}`);
+    await grpcFront.stop(0);
+    throw new Error(messageOf(e).startsWith('cannot listen') ? messageOf(e) : `cannot listen for gRPC on ${settings.host}:${settings.grpcPort}: ${messageOf(e)}`);
   }
-  log.info({ host: settings.host, grpcPort }, `gRPC (V2) listening on ${settings.host}:${grpcPort}`);
 
   const started = performance.now();
   let afterReady: NodeJS.Timeout | undefined;
   let stopping: Promise<void> | undefined;
-  const loaded = registry.loadAll(found).then(() => {
-    dataplane.markStarted();
-    grpcFront.syncHealth();
-    const { versions, ready } = registry.versionCounts();
-    log.info({ ms: Math.round(performance.now() - started) }, `loaded ${ready} of ${versions} model versions; server is ${dataplane.ready() ? 'ready' : 'not ready'}`);
+  const front = grpcFront;
+  const loaded = core.load().then(() => {
+    const { versions, ready } = core.registry.versionCounts();
+    const mode = settings.modelControlMode === 'poll' ? `; watching the repository every ${settings.repositoryPollSecs} s` : settings.modelControlMode === 'explicit' ? '; explicit model control' : '';
+    log.info({ ms: Math.round(performance.now() - started) }, `loaded ${ready} of ${versions} model versions; server is ${dataplane.ready() ? 'ready' : 'not ready'}${mode}`);
     if (stopping) return;
     afterReady = setTimeout(() => {
       metrics.startDefaultMetrics();
-      grpcFront.prepare().catch((e: unknown) => log.error(`cannot load the gRPC message codecs: ${messageOf(e)}; V2 gRPC calls will fail`));
+      front.prepare().catch((e: unknown) => log.error(`cannot load the gRPC message codecs: ${messageOf(e)}; V2 gRPC calls will fail`));
     }, AFTER_READY_MS);
     afterReady.unref();
   });
@@ -104,13 +130,14 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       dataplane.markStopping();
       restFront.closing = true;
       await loaded;
-      await Promise.all([closeHttp(http, settings.shutdownTimeoutMs, log), grpcFront.stop(settings.shutdownTimeoutMs)]);
-      await registry.unloadAll();
+      const timeout = settings.shutdownTimeoutMs;
+      await Promise.all([closeHttp(http, timeout, log), front.stop(timeout), management?.stop(timeout)]);
+      await core.stop();
       log.info('stopped');
     })();
     return stopping;
   };
-  return { settings, httpPort, grpcPort, dataplane, metrics, log, loaded, stop };
+  return { settings, httpPort, grpcPort, managementPort, dataplane, management: core.control, metrics, log, loaded, stop };
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {

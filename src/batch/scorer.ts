@@ -1,15 +1,14 @@
 /**
- * Where `ferry batch` gets its predictions: in-process, through the very registry, batcher, runtime and data
- * plane `ferry serve` uses (so batch and online answers for a row are identical), or from a running V2 server
- * (remote mode, for a model that lives on a GPU service).
+ * Where `ferry batch` gets its predictions: in-process, through the serving core `ferry serve` uses (the same
+ * repository reading, registry, batcher, runtime and data plane, so batch and online answers for a row are
+ * identical; the model loaded as explicit model control loads it), or from a running V2 server (remote mode, for a
+ * model that lives on a GPU service). Either way the scorer sees only the data plane's metadata and infer.
  */
 import { existsSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { pino } from 'pino';
-import { DataPlane } from '../dataplane/dataplane.js';
-import { ModelRegistry } from '../registry/registry.js';
+import { ServingCore } from '../core/serving-core.js';
 import { scanRepository } from '../repository/model-repository.js';
-import { loadRuntime } from '../runtime/load.js';
 import { V2HttpClient } from '../client/http-client.js';
 import type { Tensor, TensorSpec } from '../tensor/tensor.js';
 import { isDatatype } from '../tensor/datatypes.js';
@@ -47,30 +46,47 @@ async function openLocalScorer(ref: ModelRef): Promise<Scorer> {
     throw new Error(`'${ref.model}' is not an .onnx file; to use a model of a repository give --models DIR (or FERRY_MODEL_REPOSITORY)`);
   }
   const source = isFile ? ref.model : ref.modelsDir!;
-  const all = await scanRepository(source);
-  const name = isFile ? all[0]!.name : ref.model;
-  const found = all.filter((m) => m.name === name);
-  if (found.length === 0) throw new Error(`no model '${name}' in ${source} (models there: ${all.map((m) => m.name).join(', ') || 'none'})`);
-  const registry = new ModelRegistry(loadRuntime, log);
-  await registry.loadAll(found);
-  const dataplane = new DataPlane(registry, { serverName: 'ferry', serverVersion: '', extensions: [], strictReadiness: false });
-  dataplane.markStarted();
-  const resolved = registry.resolve(name, ref.version); // throws with the load failure's reason
-  const version = String(resolved.version);
-  const outputs = resolved.runtime.outputs;
+  const name = isFile ? (await scanRepository(source))[0]!.name : ref.model;
+  const core = await ServingCore.open({
+    repository: source,
+    controlMode: 'explicit',
+    pollMs: 1000,
+    loadModels: [name],
+    log,
+    dataplane: { serverName: 'ferry', serverVersion: '', extensions: [], strictReadiness: false },
+  });
+  await core.load();
+  let meta;
+  try {
+    meta = core.dataplane.modelMetadata(name, ref.version); // throws with the load failure's reason
+  } catch (e) {
+    await core.stop();
+    throw e;
+  }
+  // Pin the version resolved now, so every batch of the job is scored by the same one.
+  const version = ref.version ?? meta.versions.at(-1)!;
+  const dataplane = core.dataplane;
+  const inputs = meta.inputs.map((t) => spec(t, 'input'));
+  const outputs = meta.outputs.map((t) => spec(t, 'output'));
   const outputNames = outputs.map((o) => ({ name: o.name }));
   return {
     model: name,
     version,
     source,
-    inputs: resolved.inputs,
+    inputs,
     outputs,
-    async score(inputs) {
-      const response = await dataplane.infer({ modelName: name, modelVersion: version, inputs, outputs: outputNames });
+    async score(batchInputs) {
+      const response = await dataplane.infer({ modelName: name, modelVersion: version, inputs: batchInputs, outputs: outputNames });
       return response.outputs as Tensor[];
     },
-    close: () => registry.unloadAll(),
+    close: () => core.stop(),
   };
+}
+
+/** A tensor as metadata describes it, as the scorer's spec. */
+function spec(t: { name: string; datatype: string; shape: readonly number[] }, role: string): TensorSpec {
+  if (!isDatatype(t.datatype)) throw new Error(`the model's ${role} '${t.name}' has datatype ${t.datatype}, which ferry does not know`);
+  return { name: t.name, datatype: t.datatype, shape: t.shape };
 }
 
 /** http://host:port/v2/models/NAME[/versions/V] -> the server's base URL, the model and the version. */
@@ -86,10 +102,6 @@ async function openRemoteScorer(text: string, versionFlag: string | undefined): 
   const client = new V2HttpClient(base, { timeoutMs: 120_000 });
   const requested = versionFlag ?? urlVersion;
   const meta = await client.modelMetadata(model, requested);
-  const spec = (t: { name: string; datatype: string; shape: readonly number[] }, role: string): TensorSpec => {
-    if (!isDatatype(t.datatype)) throw new Error(`the server's ${role} '${t.name}' has datatype ${t.datatype}, which ferry does not know`);
-    return { name: t.name, datatype: t.datatype, shape: t.shape };
-  };
   const inputs = meta.inputs.map((t) => spec(t, 'input'));
   const outputs = meta.outputs.map((t) => spec(t, 'output'));
   // Pin the version the server resolved, so every batch of the job is scored by the same one.

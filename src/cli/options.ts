@@ -24,3 +24,16 @@ export function flag(text: string): boolean {
   if (/^(0|false|no|off)$/i.test(text)) return false;
   throw new InvalidArgumentError(`expected true or false, got '${text}'`);
 }
+
+export function positiveNumber(name: string) {
+  return (text: string): number => {
+    const n = Number(text);
+    if (text.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got '${text}'`);
+    return n;
+  };
+}
+
+/** A repeatable flag; each value may also list several, comma-separated (as an environment variable would). */
+export function collect(text: string, previous: string[] = []): string[] {
+  return [...previous, ...text.split(',').map((s) => s.trim()).filter(Boolean)];
+}

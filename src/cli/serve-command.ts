@@ -1,12 +1,13 @@
 /** `ferry serve`: flags (each also a FERRY_* variable) -> startServer, or a cluster of them; signals -> graceful stop. */
 import cluster from 'node:cluster';
 import { Option, type Command } from 'commander';
-import { LOG_LEVELS, type LogLevel } from '../config/server-config.js';
+import { LOG_LEVELS, MODEL_CONTROL_MODES, resolveSettings, type LogLevel, type ModelControlMode } from '../config/server-config.js';
 import { messageOf } from '../errors.js';
 import { createLogger } from '../observe/logger.js';
 import { onPrimaryStop, runPrimary } from '../cluster.js';
+import { answerPrimary } from '../cluster-management.js';
 import { startServer, type RunningServer } from '../server.js';
-import { byteSize, flag, integer } from './options.js';
+import { byteSize, collect, flag, integer, positiveNumber } from './options.js';
 
 export function registerServe(program: Command): void {
   program
@@ -22,6 +23,12 @@ export function registerServe(program: Command): void {
     .addOption(new Option('--shutdown-timeout <ms>', 'how long a graceful stop waits for requests in flight').env('FERRY_SHUTDOWN_TIMEOUT').default(30_000).argParser(integer('shutdown timeout')))
     .addOption(new Option('--processes <n>', 'server processes sharing the ports (node:cluster)').env('FERRY_PROCESSES').default(1).argParser(integer('processes')))
     .addOption(new Option('--log-level <level>', 'log level').env('FERRY_LOG_LEVEL').default('info').choices(LOG_LEVELS))
+    .addOption(new Option('--model-control-mode <mode>', 'poll: load everything, then apply changes to the repository as they complete; explicit: load only what --load-model or the management API asks for; none: load everything once').env('FERRY_MODEL_CONTROL_MODE').default('poll').choices(MODEL_CONTROL_MODES))
+    .addOption(new Option('--repository-poll-secs <s>', 'poll mode: seconds between reads of the repository').env('FERRY_REPOSITORY_POLL_SECS').default(2).argParser(positiveNumber('repository poll interval')))
+    .addOption(new Option('--load-model <name>', "explicit mode: a model to load at start (repeat the flag, or '*' for all)").env('FERRY_LOAD_MODEL').argParser(collect))
+    .addOption(new Option('--management-port <port>', 'port for model load and unload (REST and gRPC); never served on the public ports').env('FERRY_MANAGEMENT_PORT').default(8082).argParser(integer('management port')))
+    .addOption(new Option('--management-host <host>', 'address the management port listens on; anything but loopback needs a token').env('FERRY_MANAGEMENT_HOST').default('127.0.0.1'))
+    .addOption(new Option('--management-token <token>', 'bearer token the management port requires (prefer the environment variable: a flag shows in ps)').env('FERRY_MANAGEMENT_TOKEN'))
     .action(async (repository: string | undefined, opts: Record<string, unknown>) => {
       const modelRepository = repository ?? process.env.FERRY_MODEL_REPOSITORY;
       if (!modelRepository) {
@@ -29,24 +36,38 @@ export function registerServe(program: Command): void {
       }
       const processes = opts.processes as number;
       if (processes < 1) return program.error('ferry serve: --processes must be at least 1');
+      const settings = {
+        modelRepository,
+        modelName: opts.modelName as string | undefined,
+        host: opts.host as string,
+        httpPort: opts.httpPort as number,
+        grpcPort: opts.grpcPort as number,
+        maxBodyBytes: opts.maxBodySize as number,
+        strictReadiness: opts.strictReadiness as boolean,
+        shutdownTimeoutMs: opts.shutdownTimeout as number,
+        logLevel: opts.logLevel as LogLevel,
+        modelControlMode: opts.modelControlMode as ModelControlMode,
+        repositoryPollSecs: opts.repositoryPollSecs as number,
+        loadModels: (opts.loadModel as string[] | undefined) ?? [],
+        managementPort: opts.managementPort as number,
+        managementHost: opts.managementHost as string,
+        managementToken: opts.managementToken as string | undefined,
+      };
       if (processes > 1 && cluster.isPrimary) {
-        runPrimary(processes, createLogger(opts.logLevel as LogLevel));
+        try {
+          const checked = resolveSettings(settings); // refuse bad flags once, before any process starts
+          const management = checked.managementPort === null ? undefined : { host: checked.managementHost, port: checked.managementPort, token: checked.managementToken };
+          await runPrimary(processes, createLogger(opts.logLevel as LogLevel), management, checked.shutdownTimeoutMs);
+        } catch (e) {
+          process.stderr.write(`ferry serve: ${messageOf(e)}\n`);
+          process.exit(2);
+        }
         return;
       }
       let server: RunningServer;
       try {
-        server = await startServer({
-          modelRepository,
-          modelName: opts.modelName as string | undefined,
-          host: opts.host as string,
-          httpPort: opts.httpPort as number,
-          grpcPort: opts.grpcPort as number,
-          maxBodyBytes: opts.maxBodySize as number,
-          strictReadiness: opts.strictReadiness as boolean,
-          shutdownTimeoutMs: opts.shutdownTimeout as number,
-          logLevel: opts.logLevel as LogLevel,
-          clusterWorker: cluster.isWorker,
-        });
+        server = await startServer({ ...settings, managementPort: cluster.isWorker ? null : settings.managementPort, clusterWorker: cluster.isWorker });
+        if (cluster.isWorker) answerPrimary(server.management, server.loaded);
       } catch (e) {
         process.stderr.write(`ferry serve: ${messageOf(e)}\n`);
         process.exit(2);

@@ -96,6 +96,12 @@ export const ModelConfigSchema = z.strictObject({
    */
   worker_nice: z.number().int().min(0).max(19).optional(),
   session: SessionSchema.optional(),
+  /**
+   * Batch sizes run once on synthetic input before a version takes traffic. Default: one row at the server's start
+   * (readiness stays quick), and every power of two up to max_batch_size for a version loaded later beside a serving
+   * one (its first real batches then meet no first-run cost). [] runs only the one-row warm-up.
+   */
+  warmup_batch_sizes: z.array(positiveInt).optional(),
 });
 
 /** Formats schema issues as "key.path: message" lines a person can act on. */

@@ -5,6 +5,13 @@
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
+/** Triton's model control modes (core/model-control.ts says what each allows). */
+export type ModelControlMode = 'poll' | 'explicit' | 'none';
+export const MODEL_CONTROL_MODES: readonly ModelControlMode[] = ['poll', 'explicit', 'none'];
+
+/** A management token shorter than this is refused: it guards loading code into the server. */
+export const MIN_TOKEN_LENGTH = 16;
+
 export interface ServerSettings {
   /** A model repository folder, or a single .onnx file served as one model. */
   readonly modelRepository: string;
@@ -22,6 +29,16 @@ export interface ServerSettings {
   /** How long a graceful stop waits for requests in flight before it closes connections anyway. */
   readonly shutdownTimeoutMs: number;
   readonly logLevel: LogLevel;
+  /** poll: the repository is re-read every repositoryPollSecs; explicit: only what is asked for; none: read once. */
+  readonly modelControlMode: ModelControlMode;
+  readonly repositoryPollSecs: number;
+  /** Explicit mode: models loaded at start ('*' for all). */
+  readonly loadModels: readonly string[];
+  /** The management port (model load and unload); null: none (a cluster worker: the primary serves it). */
+  readonly managementPort: number | null;
+  readonly managementHost: string;
+  /** Bearer token the management port requires; required when it listens beyond loopback. */
+  readonly managementToken?: string;
 }
 
 export const DEFAULT_SETTINGS: Omit<ServerSettings, 'modelRepository'> = Object.freeze({
@@ -32,6 +49,11 @@ export const DEFAULT_SETTINGS: Omit<ServerSettings, 'modelRepository'> = Object.
   strictReadiness: false,
   shutdownTimeoutMs: 30_000,
   logLevel: 'info' as LogLevel,
+  modelControlMode: 'poll' as ModelControlMode,
+  repositoryPollSecs: 2,
+  loadModels: [],
+  managementPort: 8082,
+  managementHost: '127.0.0.1',
 });
 
 function checkPort(name: string, port: number): void {
@@ -53,7 +75,36 @@ export function resolveSettings(input: Partial<ServerSettings> & { modelReposito
   if (!LOG_LEVELS.includes(s.logLevel)) {
     throw new Error(`log level must be one of ${LOG_LEVELS.join(', ')}, got '${s.logLevel}'`);
   }
+  if (!MODEL_CONTROL_MODES.includes(s.modelControlMode)) {
+    throw new Error(`model control mode must be one of ${MODEL_CONTROL_MODES.join(', ')}, got '${s.modelControlMode}'`);
+  }
+  if (!Number.isFinite(s.repositoryPollSecs) || s.repositoryPollSecs <= 0) {
+    throw new Error(`repository poll interval must be a positive number of seconds, got ${s.repositoryPollSecs}`);
+  }
+  if (s.managementPort !== null) checkPort('management port', s.managementPort);
+  checkManagementAccess(s);
   return Object.freeze(s);
+}
+
+/**
+ * Secure by default: the management port loads and unloads models (code, in effect), so beyond loopback it needs a
+ * bearer token, and ferry refuses to start without one rather than expose it (Triton, TF Serving and MLServer
+ * serve this on every interface with no authentication).
+ */
+function checkManagementAccess(s: ServerSettings): void {
+  const token = s.managementToken;
+  if (token !== undefined && token.length < MIN_TOKEN_LENGTH) {
+    throw new Error(`the management token must be at least ${MIN_TOKEN_LENGTH} characters (make one with: openssl rand -hex 32)`);
+  }
+  if (s.managementPort !== null && token === undefined && !isLoopback(s.managementHost)) {
+    throw new Error(`the management port would listen on ${s.managementHost}, beyond this machine, without a token: set --management-token or FERRY_MANAGEMENT_TOKEN (e.g. openssl rand -hex 32), or keep --management-host 127.0.0.1`);
+  }
+}
+
+/** 127.0.0.0/8, ::1 and localhost: reachable from this machine only. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -6,7 +6,6 @@ import type { ModelRegistry, IndexEntry } from '../registry/registry.js';
 import type { TensorSpec } from '../tensor/tensor.js';
 import { checkRequest } from './check-request.js';
 import { invalid, isFerryError } from '../errors.js';
-import { outcomeOf } from '../observe/metrics.js';
 import type { InferenceRequest, InferenceResponse, ModelMetadata, ServerMetadata, TensorMetadata } from './types.js';
 
 export interface DataPlaneOptions {
@@ -16,6 +15,9 @@ export interface DataPlaneOptions {
   readonly strictReadiness: boolean;
 }
 
+/** The repository index as the model control keeps it (models on disk but not loaded included). */
+export type IndexSource = (readyOnly: boolean) => Promise<IndexEntry[]>;
+
 export class DataPlane {
   /** False once a graceful stop has begun: readiness goes down first so load balancers move away. */
   private accepting = true;
@@ -24,6 +26,7 @@ export class DataPlane {
   constructor(
     readonly registry: ModelRegistry,
     private readonly options: DataPlaneOptions,
+    private readonly indexSource: IndexSource = async (readyOnly) => registry.index().filter((e) => !readyOnly || e.state === 'READY'),
   ) {}
 
   /** Called when the start-up load has finished (whatever its outcome). */
@@ -42,7 +45,7 @@ export class DataPlane {
   /** Why the server is not ready, or undefined when it is. */
   notReadyReason(): string | undefined {
     if (!this.accepting) return 'server is stopping';
-    if (!this.started || this.registry.loading) return 'server is not ready: models are still loading';
+    if (!this.started) return 'server is not ready: models are still loading';
     if (this.options.strictReadiness && !this.registry.allReady) {
       const down = this.registry.index().filter((e) => e.state !== 'READY');
       return `server is not ready (strict readiness): ${down.map((e) => `${e.name}${e.version ? ` version ${e.version}` : ''} is ${e.state}`).join('; ')}`;
@@ -59,7 +62,7 @@ export class DataPlane {
     const model = this.registry.model(name);
     const versions = version
       ? [String(v.version)]
-      : [...model.versions.values()].filter((x) => x.state === 'READY').map((x) => String(x.version));
+      : [...model.versions.values()].filter((x) => x.state === 'READY').map((x) => x.version).sort((a, b) => a - b).map(String);
     return {
       name,
       versions,
@@ -74,8 +77,9 @@ export class DataPlane {
     this.registry.resolve(name, version);
   }
 
-  repositoryIndex(): IndexEntry[] {
-    return this.registry.index();
+  /** Triton's repository index: every model and version with its state and, when not READY, why. */
+  repositoryIndex(readyOnly = false): Promise<IndexEntry[]> {
+    return this.indexSource(readyOnly);
   }
 
   async infer(request: InferenceRequest): Promise<InferenceResponse> {
@@ -86,10 +90,10 @@ export class DataPlane {
       const { inputs, outputNames } = checkRequest(version, request);
       outputs = await version.batcher.infer(inputs, outputNames, deadlineOf(request, started));
     } catch (e) {
-      version.metrics?.requestDone(outcomeOf(isFerryError(e) ? e.code : undefined), performance.now() - started);
+      version.metrics?.requestDone(performance.now() - started, isFerryError(e) ? e.code : 'INTERNAL');
       throw e;
     }
-    version.metrics?.requestDone('success', performance.now() - started);
+    version.metrics?.requestDone(performance.now() - started);
     return {
       modelName: request.modelName,
       modelVersion: String(version.version),

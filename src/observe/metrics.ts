@@ -19,6 +19,10 @@ const OUTCOME: Readonly<Record<ErrorCode, Outcome>> = {
   PAYLOAD_TOO_LARGE: 'client_error',
   UNSUPPORTED_MEDIA_TYPE: 'client_error',
   METHOD_NOT_ALLOWED: 'client_error',
+  FAILED_PRECONDITION: 'client_error',
+  CONFLICT: 'client_error',
+  UNAUTHENTICATED: 'client_error',
+  PERMISSION_DENIED: 'client_error',
   NOT_FOUND: 'not_found',
   RESOURCE_EXHAUSTED: 'rejected',
   DEADLINE_EXCEEDED: 'timeout',
@@ -26,13 +30,15 @@ const OUTCOME: Readonly<Record<ErrorCode, Outcome>> = {
   INTERNAL: 'error',
 };
 
-export function outcomeOf(code: ErrorCode | undefined): Outcome {
-  return code ? OUTCOME[code] : 'error';
+/** A request's outcome label: success without a failure code. */
+function outcomeOf(failure: ErrorCode | undefined): Outcome {
+  return failure ? OUTCOME[failure] : 'success';
 }
 
 /** The per-version handles the data plane and the batcher report to. */
 export interface VersionMetrics extends BatchObserver {
-  requestDone(outcome: Outcome, ms: number): void;
+  /** A request answered: `failure` is the neutral code it failed with, undefined for a success. */
+  requestDone(ms: number, failure?: ErrorCode): void;
 }
 
 export class Metrics {
@@ -64,7 +70,8 @@ export class Metrics {
     // Success is counted from the start, so a dashboard shows 0 rather than nothing for a model never called.
     byOutcome.set('success', requests.labels({ ...labels, outcome: 'success' }));
     return {
-      requestDone(outcome, ms) {
+      requestDone(ms, failure) {
+        const outcome = outcomeOf(failure);
         let counter = byOutcome.get(outcome);
         if (!counter) byOutcome.set(outcome, (counter = requests.labels({ ...labels, outcome })));
         counter.value++;

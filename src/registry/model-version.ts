@@ -1,7 +1,9 @@
 /**
- * One version of a model as the registry holds it, with its state said out loud (Triton's model lifecycle):
- * LOADING, READY, UNAVAILABLE (with the reason), UNLOADING.
+ * One load of one version of a model, with its state said out loud (Triton's model lifecycle): LOADING, READY,
+ * UNAVAILABLE (with the reason), UNLOADING. A reload of the same version number (its files or its config changed) is
+ * a new ModelVersion, loaded beside this one and swapped in once READY; this one then drains.
  */
+import type { ModelConfig } from '../config/model-config.js';
 import type { ModelRuntime } from '../runtime/runtime.js';
 import type { TensorSpec } from '../tensor/tensor.js';
 import type { DynamicBatcher } from '../batching/dynamic-batcher.js';
@@ -11,8 +13,10 @@ export type ModelState = 'LOADING' | 'READY' | 'UNAVAILABLE' | 'UNLOADING';
 
 export class ModelVersion {
   state: ModelState = 'LOADING';
+  /** Why it is UNAVAILABLE; for a READY one, a problem with a newer state of the model that left it serving. */
   reason: string | undefined;
   private loaded: { runtime: ModelRuntime; batcher: DynamicBatcher } | undefined;
+  private unloading: Promise<void> | undefined;
   metrics: VersionMetrics | undefined;
   /** The inputs clients send, in model order (the model's, less those the server fills in). */
   inputs: readonly TensorSpec[] = [];
@@ -26,15 +30,23 @@ export class ModelVersion {
     readonly modelName: string,
     readonly version: number,
     readonly file: string,
+    /** The config it is loaded with. */
+    readonly config: ModelConfig,
+    /** What its files looked like when it was loaded (repository/version-files.ts); a change means a reload. */
+    readonly fingerprint: string,
   ) {}
 
+  get label(): string {
+    return `model '${this.modelName}' version ${this.version}`;
+  }
+
   get runtime(): ModelRuntime {
-    if (!this.loaded) throw new Error(`model '${this.modelName}' version ${this.version} is not loaded`);
+    if (!this.loaded) throw new Error(`${this.label} is not loaded`);
     return this.loaded.runtime;
   }
 
   get batcher(): DynamicBatcher {
-    if (!this.loaded) throw new Error(`model '${this.modelName}' version ${this.version} is not loaded`);
+    if (!this.loaded) throw new Error(`${this.label} is not loaded`);
     return this.loaded.batcher;
   }
 
@@ -53,15 +65,23 @@ export class ModelVersion {
     this.reason = reason;
   }
 
-  /** Drains: queued and running requests are answered, then the runtime is released. */
-  async unload(): Promise<void> {
-    const loaded = this.loaded;
-    this.state = 'UNLOADING';
-    if (loaded) {
-      await loaded.batcher.stop();
-      await loaded.runtime.release();
-    }
-    this.loaded = undefined;
-    this.markUnavailable('unloaded');
+  /**
+   * Drains: new requests are refused at once (the state leaves READY in this same tick, so the registry routes no
+   * more to it), queued and running ones are answered, then the runtime is released (a worker thread is never ended
+   * mid-run). Calling it again returns the same drain.
+   */
+  unload(reason = 'unloaded'): Promise<void> {
+    this.unloading ??= (async () => {
+      const loaded = this.loaded;
+      this.state = 'UNLOADING';
+      this.reason = reason;
+      if (loaded) {
+        await loaded.batcher.stop();
+        await loaded.runtime.release();
+      }
+      this.loaded = undefined;
+      this.markUnavailable(reason);
+    })();
+    return this.unloading;
   }
 }

@@ -1,28 +1,21 @@
 /**
- * The registry of live models: which versions are served (the version policy), their load state, and lookup by
- * name and version. Loading goes through a RuntimeLoader so the registry knows no runtime in particular.
+ * The registry of live models: which versions serve, their states, lookup by name and version, and the changes
+ * (apply what the repository says, unload) that move a model from one set of versions to the next without a failed
+ * request (model-entry.ts). Changes to one model run one at a time; different models change concurrently. Loading
+ * goes through a RuntimeLoader, so the registry knows no runtime in particular.
  */
-import { access } from 'node:fs/promises';
-import { messageOf, notFound, unavailable } from '../errors.js';
-import { DEFAULT_VERSION_POLICY, describePolicy, selectVersions, type ModelConfig } from '../config/model-config.js';
+import { conflict, notFound, unavailable } from '../errors.js';
+import { DEFAULT_VERSION_POLICY, describePolicy } from '../config/model-config.js';
 import type { ModelOnDisk } from '../repository/model-repository.js';
 import type { RuntimeLoader } from '../runtime/load.js';
-import { ModelVersion, type ModelState } from './model-version.js';
 import type { Logger } from '../observe/logger.js';
 import type { Metrics } from '../observe/metrics.js';
-import { DynamicBatcher } from '../batching/dynamic-batcher.js';
-import { describePlan, planBatching } from './batching-plan.js';
+import { ModelEntry, type ApplyResult } from './model-entry.js';
+import type { ModelState, ModelVersion } from './model-version.js';
+import type { LoadRound } from './version-loader.js';
 
-export interface RegisteredModel {
-  readonly name: string;
-  readonly config: ModelConfig;
-  /** Served versions by number (the policy already applied). */
-  readonly versions: ReadonlyMap<number, ModelVersion>;
-  /** Versions on disk that the policy leaves out, for a helpful 404. */
-  readonly unservedVersions: readonly number[];
-  /** Why the whole model is unavailable (bad config, no versions). */
-  readonly problem: string | undefined;
-}
+export type { ApplyResult } from './model-entry.js';
+export type { LoadRound } from './version-loader.js';
 
 export interface IndexEntry {
   readonly name: string;
@@ -34,116 +27,109 @@ export interface IndexEntry {
 const VERSION_TEXT = /^[1-9][0-9]*$/;
 
 export class ModelRegistry {
-  private readonly models = new Map<string, RegisteredModel>();
+  private readonly models = new Map<string, ModelEntry>();
+  /** Models known but not loaded (explicit model control, or unloaded), with why: for the index and a clear 404. */
+  private readonly notLoaded = new Map<string, string>();
+  /** The change in progress per model (apply or unload). */
+  private readonly changing = new Map<string, Promise<unknown>>();
+  private readonly deps: { loader: RuntimeLoader; log: Logger; metrics?: Metrics };
 
-  constructor(
-    private readonly loader: RuntimeLoader,
-    private readonly log: Logger,
-    private readonly metrics?: Metrics,
-  ) {}
-
-  /** Registers every model (all LOADING at once, so readiness is honest), then loads them concurrently. */
-  async loadAll(found: readonly ModelOnDisk[]): Promise<void> {
-    const pending: Promise<void>[] = [];
-    let allSettled!: () => void;
-    const settled = new Promise<void>((resolve) => (allSettled = resolve));
-    for (const m of found) {
-      const policy = m.config.version_policy ?? DEFAULT_VERSION_POLICY;
-      const served = new Set(selectVersions(policy, m.versions.map((v) => v.version)));
-      const versions = new Map<number, ModelVersion>();
-      for (const v of m.versions) {
-        if (served.has(v.version)) versions.set(v.version, new ModelVersion(m.name, v.version, v.file));
-      }
-      const problem = m.problem ?? (versions.size === 0 && m.versions.length > 0
-        ? `the version policy (${describePolicy(policy)}) selects none of the versions on disk (${m.versions.map((v) => v.version).join(', ')})`
-        : undefined);
-      if (problem) this.log.error({ model: m.name }, `model '${m.name}' is unavailable: ${problem}`);
-      this.models.set(m.name, {
-        name: m.name,
-        config: m.config,
-        versions,
-        unservedVersions: m.versions.map((v) => v.version).filter((v) => !served.has(v)),
-        problem,
-      });
-      for (const version of versions.values()) pending.push(this.loadVersion(version, settled));
-    }
-    await Promise.all(pending);
-    allSettled();
+  constructor(loader: RuntimeLoader, log: Logger, metrics?: Metrics) {
+    this.deps = { loader, log, ...(metrics ? { metrics } : {}) };
   }
 
-  private async loadVersion(version: ModelVersion, settled: Promise<void>): Promise<void> {
-    const what = `model '${version.modelName}' version ${version.version}`;
-    const started = performance.now();
-    try {
-      await access(version.file).catch(() => {
-        throw new Error(`model file ${version.file} does not exist`);
-      });
-      const fields = { model: version.modelName, version: version.version };
-      const report = (level: 'info' | 'warn' | 'error', message: string) => this.log[level](fields, message);
-      const config = this.models.get(version.modelName)!.config;
-      const { runtime, notes, warnings } = await this.loader(version.file, { config, label: what, report, settled });
-      let plan;
-      try {
-        plan = planBatching(runtime, config, what);
-      } catch (e) {
-        await runtime.release();
-        throw e;
-      }
-      const metrics = this.metrics?.forVersion(version.modelName, version.version);
-      version.metrics = metrics;
-      version.markReady(runtime, new DynamicBatcher(plan.options, (inputs, outputs) => runtime.run(inputs, outputs), metrics), plan.clientInputs);
-      notes.push(describePlan(plan, runtime.placement));
-      for (const note of notes) this.log.info(fields, `${what}: ${note}`);
-      for (const warning of warnings) this.log.warn(fields, `${what}: ${warning}`);
-      this.log.info({ model: version.modelName, version: version.version, ms: Math.round(performance.now() - started) }, `${what} is ready`);
-    } catch (e) {
-      version.markUnavailable(`failed to load: ${messageOf(e)}`);
-      this.log.error({ model: version.modelName, version: version.version }, `${what} failed to load: ${messageOf(e)}`);
-    }
+  /** True while a change to `name` is in progress. */
+  busy(name: string): boolean {
+    return this.changing.has(name);
+  }
+
+  /** True when `name` is registered (loaded, loading, or failed), not merely known on disk. */
+  has(name: string): boolean {
+    return this.models.has(name);
+  }
+
+  /** Names of the registered models. */
+  names(): string[] {
+    return [...this.models.keys()];
+  }
+
+  /**
+   * Moves a model to what the repository says (see ModelEntry.apply). CONFLICT if a change to it is in progress:
+   * callers that can wait (the poller) check busy() first.
+   */
+  apply(source: ModelOnDisk, round: LoadRound, options: { retryFailures?: boolean } = {}): Promise<ApplyResult> {
+    return this.change(source.name, async () => {
+      let entry = this.models.get(source.name);
+      if (!entry) this.models.set(source.name, (entry = new ModelEntry(source.name)));
+      this.notLoaded.delete(source.name);
+      if (options.retryFailures) entry.retryFailures();
+      return entry.apply(source, round, this.deps);
+    });
+  }
+
+  /** Drains and unloads every version of `name`; it is then known as not loaded, for `reason`. */
+  unload(name: string, reason: string): Promise<number[]> {
+    return this.change(name, async () => {
+      const entry = this.models.get(name);
+      if (!entry) return [];
+      const unloaded = await entry.unloadAll(reason);
+      this.models.delete(name);
+      this.notLoaded.set(name, reason);
+      return unloaded;
+    });
+  }
+
+  /** Records a model the repository holds that is not loaded (undefined: forget it, as when its folder is gone). */
+  markNotLoaded(name: string, reason: string | undefined): void {
+    if (reason === undefined) this.notLoaded.delete(name);
+    else if (!this.models.has(name)) this.notLoaded.set(name, reason);
+  }
+
+  private change<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    if (this.changing.has(name)) return Promise.reject(conflict(`model '${name}' is already being loaded or unloaded; retry once that is over`));
+    const run = fn().finally(() => this.changing.delete(name));
+    this.changing.set(name, run);
+    return run;
   }
 
   get size(): number {
     return this.models.size;
   }
 
-  /** True while any version is still loading. */
-  get loading(): boolean {
-    for (const m of this.models.values()) for (const v of m.versions.values()) if (v.state === 'LOADING') return true;
-    return false;
-  }
-
-  /** True when every model has a READY version (Triton's strict readiness). */
+  /** True when every registered model has a READY version (Triton's strict readiness). */
   get allReady(): boolean {
-    for (const m of this.models.values()) {
-      if (m.problem || ![...m.versions.values()].some((v) => v.state === 'READY')) return false;
-    }
+    for (const m of this.models.values()) if (m.problem || !m.anyReady) return false;
     return true;
   }
 
-  model(name: string): RegisteredModel {
+  model(name: string): ModelEntry {
     const m = this.models.get(name);
-    if (!m) throw notFound(`unknown model '${name}'`);
-    return m;
+    if (m) return m;
+    const why = this.notLoaded.get(name);
+    throw notFound(why ? `model '${name}' is not loaded: ${why}` : `unknown model '${name}'`);
   }
 
   /**
    * The version a request is for: the one named, or the highest READY one.
-   * NOT_FOUND for an unknown model or version, UNAVAILABLE for one that is loading or failed.
+   * NOT_FOUND for an unknown model or version, UNAVAILABLE for one that is loading, failed or draining.
    */
   resolve(name: string, versionText?: string): ModelVersion {
     const m = this.model(name);
     if (m.problem) throw unavailable(`model '${name}' is unavailable: ${m.problem}`);
     if (versionText === undefined || versionText === '') {
       let best: ModelVersion | undefined;
-      for (const v of m.versions.values()) if (v.state === 'READY' && (!best || v.version > best.version)) best = v;
+      let latest: ModelVersion | undefined;
+      for (const v of m.versions.values()) {
+        if (v.state === 'READY' && (!best || v.version > best.version)) best = v;
+        if (!latest || v.version > latest.version) latest = v;
+      }
       if (best) return best;
-      const latest = [...m.versions.values()].sort((a, b) => b.version - a.version)[0] as ModelVersion;
-      throw notReady(latest);
+      throw latest ? notReady(latest) : unavailable(`model '${name}' has no version loaded yet`);
     }
     const number = VERSION_TEXT.test(versionText) ? Number(versionText) : NaN;
     const v = m.versions.get(number);
     if (!v) {
-      const served = [...m.versions.keys()].join(', ');
+      const served = [...m.versions.keys()].sort((a, b) => a - b).join(', ');
       if (m.unservedVersions.includes(number)) {
         const policy = describePolicy(m.config.version_policy ?? DEFAULT_VERSION_POLICY);
         throw notFound(`model '${name}' version ${number} is on disk but not served: the version policy is ${policy} (served: ${served})`);
@@ -170,27 +156,28 @@ export class ModelRegistry {
     return { versions, ready };
   }
 
-  /** Every model and version with its state, for the repository index. */
+  /** Every model and version with its state, and models known but not loaded, for the repository index. */
   index(): IndexEntry[] {
-    const out: IndexEntry[] = [];
-    for (const m of [...this.models.values()].sort((a, b) => a.name.localeCompare(b.name))) {
-      if (m.problem) out.push({ name: m.name, state: 'UNAVAILABLE', reason: m.problem });
-      for (const v of m.versions.values()) {
-        out.push({ name: m.name, version: String(v.version), state: v.state, ...(v.reason ? { reason: v.reason } : {}) });
+    const rows: IndexEntry[] = [];
+    for (const m of this.models.values()) {
+      if (m.problem) rows.push({ name: m.name, state: 'UNAVAILABLE', reason: m.problem });
+      for (const v of [...m.versions.values()].sort((a, b) => a.version - b.version)) {
+        rows.push({ name: m.name, version: String(v.version), state: v.state, ...(v.reason ? { reason: v.reason } : {}) });
       }
     }
-    return out;
+    for (const [name, reason] of this.notLoaded) rows.push({ name, state: 'UNAVAILABLE', reason });
+    return rows.sort((a, b) => (a.name === b.name ? 0 : a.name.localeCompare(b.name)));
   }
 
+  /** Unloads every model (drained); used by a graceful stop. */
   async unloadAll(): Promise<void> {
-    const all: Promise<void>[] = [];
-    for (const m of this.models.values()) for (const v of m.versions.values()) all.push(v.unload());
-    await Promise.all(all);
+    await Promise.all([...this.changing.values()].map((p) => p.catch(() => undefined)));
+    await Promise.all([...this.models.keys()].map((name) => this.unload(name, 'the server is stopping').catch(() => undefined)));
   }
 }
 
 function notReady(v: ModelVersion): Error {
-  const what = `model '${v.modelName}' version ${v.version}`;
-  if (v.state === 'LOADING') return unavailable(`${what} is loading`);
-  return unavailable(`${what} is unavailable: ${v.reason ?? v.state.toLowerCase()}`);
+  if (v.state === 'LOADING') return unavailable(`${v.label} is loading`);
+  if (v.state === 'UNLOADING') return unavailable(`${v.label} is unloading (${v.reason ?? 'unloaded'})`);
+  return unavailable(`${v.label} is unavailable: ${v.reason ?? v.state.toLowerCase()}`);
 }

@@ -1,25 +1,36 @@
 /**
  * Reads a model repository on disk: NAME/VERSION/model.onnx with an optional NAME/config.yaml (or .yml/.json).
- * It finds models, versions and configs and loads nothing; problems are recorded per model so one broken folder
- * never hides the others.
+ * It finds models, versions and configs, and what their files look like (version-files.ts), and loads nothing;
+ * problems are recorded per model so one broken folder never hides the others. Folders may be symbolic links
+ * (Kubernetes volumes and git-sync swap them).
  */
+import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { messageOf } from '../errors.js';
 import { DEFAULT_MODEL_FILENAME, readModelConfig, type ModelConfig } from '../config/model-config.js';
+import { describeFile, describeFolder } from './version-files.js';
 
 export interface VersionOnDisk {
   readonly version: number;
   readonly file: string;
+  /** Its files' paths, sizes and times: a change means a reload (version-files.ts). */
+  readonly fingerprint: string;
+  /** Renamed into place whole, after its files were written: complete at first sight. */
+  readonly whole: boolean;
 }
 
 export interface ModelOnDisk {
   readonly name: string;
   readonly config: ModelConfig;
-  /** Every version folder found, ascending; the registry applies the version policy. */
+  /** Version folders that can be loaded, ascending; the registry applies the version policy. */
   readonly versions: readonly VersionOnDisk[];
+  /** Version folders still being written (the poller's judgement): neither loaded nor given up yet. */
+  readonly pending?: readonly number[];
   /** Why the model as a whole cannot be served (bad config, no versions); undefined when fine. */
   readonly problem?: string;
+  /** The config file's size and time ('' without one), so the poller applies a config only once it stops changing. */
+  readonly configFingerprint?: string;
 }
 
 const VERSION_DIR = /^[1-9][0-9]*$/;
@@ -36,34 +47,62 @@ export async function scanRepository(path: string, singleModelName?: string): Pr
   if (info.isFile()) {
     if (extname(path) !== '.onnx') throw new Error(`'${path}' is a file but not an .onnx model`);
     const name = singleModelName ?? basename(path, '.onnx');
-    return [{ name, config: {}, versions: [{ version: 1, file: path }] }];
+    const { fingerprint } = await describeFile(path);
+    return [{ name, config: {}, versions: [{ version: 1, file: path, fingerprint, whole: false }] }];
   }
-  const entries = await readdir(path, { withFileTypes: true });
-  const names = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
-  return Promise.all(names.map((name) => scanModel(join(path, name), name)));
+  const names = await modelFolderNames(path);
+  return Promise.all(names.map((name) => scanModel(path, name)));
 }
 
-async function scanModel(dir: string, name: string): Promise<ModelOnDisk> {
+/** The model folders of a repository folder, sorted (hidden ones left out: editors and copy tools leave them). */
+export async function modelFolderNames(root: string): Promise<string[]> {
+  const entries = await readdir(root, { withFileTypes: true });
+  const names: string[] = [];
+  for (const e of entries) if (!e.name.startsWith('.') && (await isFolder(root, e))) names.push(e.name);
+  return names.sort();
+}
+
+/**
+ * One model folder, `root/name`: its config, its versions and their files. `configOverride` (a management load's
+ * config) is used instead of the config file.
+ */
+export async function scanModel(root: string, name: string, configOverride?: ModelConfig): Promise<ModelOnDisk> {
+  const dir = join(root, name);
   const entries = await readdir(dir, { withFileTypes: true });
-  let config: ModelConfig = {};
-  const configFile = CONFIG_FILES.find((f) => entries.some((e) => e.isFile() && e.name === f));
-  if (configFile) {
+  let config: ModelConfig = configOverride ?? {};
+  const configFile = CONFIG_FILES.find((f) => entries.some((e) => e.name === f));
+  const configFingerprint = configFile ? await describeFile(join(dir, configFile)).then((s) => s.fingerprint, () => 'unreadable') : '';
+  if (configOverride && configOverride.name !== undefined && configOverride.name !== name) {
+    return { name, config, versions: [], problem: `the config names the model '${configOverride.name}' but its folder is '${name}'`, configFingerprint };
+  }
+  if (configFile && !configOverride) {
     try {
       config = await readModelConfig(join(dir, configFile));
     } catch (e) {
-      return { name, config, versions: [], problem: messageOf(e) };
+      return { name, config, versions: [], problem: messageOf(e), configFingerprint };
     }
     if (config.name !== undefined && config.name !== name) {
-      return { name, config, versions: [], problem: `${configFile} names the model '${config.name}' but its folder is '${name}'` };
+      return { name, config, versions: [], problem: `${configFile} names the model '${config.name}' but its folder is '${name}'`, configFingerprint };
     }
   }
   const filename = config.default_model_filename ?? DEFAULT_MODEL_FILENAME;
-  const versions = entries
-    .filter((e) => e.isDirectory() && VERSION_DIR.test(e.name))
-    .map((e) => ({ version: Number(e.name), file: join(dir, e.name, filename) }))
-    .sort((a, b) => a.version - b.version);
-  if (versions.length === 0) {
-    return { name, config, versions, problem: `no version folders in ${dir} (expected ${dir}/1/${filename})` };
+  const versions: VersionOnDisk[] = [];
+  for (const e of entries) {
+    if (!VERSION_DIR.test(e.name) || !(await isFolder(dir, e))) continue;
+    const folder = join(dir, e.name);
+    const state = await describeFolder(folder).catch((err: unknown) => ({ fingerprint: `unreadable: ${messageOf(err)}`, whole: false }));
+    versions.push({ version: Number(e.name), file: join(folder, filename), ...state });
   }
-  return { name, config, versions };
+  versions.sort((a, b) => a.version - b.version);
+  if (versions.length === 0) {
+    return { name, config, versions, problem: `no version folders in ${dir} (expected ${dir}/1/${filename})`, configFingerprint };
+  }
+  return { name, config, versions, configFingerprint };
+}
+
+/** A folder, or a symbolic link to one. */
+async function isFolder(parent: string, e: Dirent): Promise<boolean> {
+  if (e.isDirectory()) return true;
+  if (!e.isSymbolicLink()) return false;
+  return stat(join(parent, e.name)).then((s) => s.isDirectory(), () => false);
 }

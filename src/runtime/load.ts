@@ -46,11 +46,17 @@ export interface LoadContext {
    * measurement) waits for it, so other models' session creation does not land inside its timings.
    */
   readonly settled?: Promise<void>;
+  /**
+   * True for the loads of the server's start: an `auto` model may then serve from the main thread while its
+   * placement is measured after ready (hand-over.ts). A later load (a new version beside a serving one) measures
+   * first, so that the version takes traffic where it will stay.
+   */
+  readonly startUp?: boolean;
 }
 
 export type RuntimeLoader = (file: string, context: LoadContext) => Promise<RuntimeLoadResult>;
 
-export const loadRuntime: RuntimeLoader = async (file, { config, label, report, settled = Promise.resolve() }) => {
+export const loadRuntime: RuntimeLoader = async (file, { config, label, report, settled = Promise.resolve(), startUp = true }) => {
   if (extname(file) !== '.onnx') throw new Error(`no runtime serves '${file}' (ferry serves .onnx files)`);
   const group = config.instance_group?.[0];
   const count = group?.count ?? 1;
@@ -68,7 +74,7 @@ export const loadRuntime: RuntimeLoader = async (file, { config, label, report, 
   const warnings = [...loaded.warnings];
   const rows = config.max_batch_size !== 0 && loaded.runtime.inputs.every((s) => s.shape?.[0] === -1) ? AUTO_MEASURE_ROWS : 1;
   const runs = `a run of ${rows} row${rows > 1 ? 's' : ''}`;
-  if (execution === 'auto' && count === 1) {
+  if (execution === 'auto' && count === 1 && startUp) {
     // Ready once warmed up (one row, as worker instances are: onnxruntime's first-run costs, not a full batch's);
     // the measurement and a move to a worker thread happen after start-up (hand-over.ts).
     try {

@@ -42,3 +42,26 @@ export async function measureRun(runtime: ModelRuntime, rows = 1, runs = 5, unti
 }
 
 let measuring: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs the model once at each batch size, every instance at once (a pool's instances each get a run), so that a
+ * version swapped in under load meets no first run at a size it has not seen: onnxruntime grows its memory arena
+ * for the largest batch on first sight, and GPU providers pick kernels per shape. Throws if the model refuses a
+ * synthetic input.
+ */
+export async function warmUpBatchSizes(runtime: ModelRuntime, sizes: readonly number[]): Promise<void> {
+  const outputs = runtime.outputs.map((o) => o.name);
+  for (const rows of sizes) {
+    const inputs = syntheticInputs(runtime.inputs, rows);
+    await Promise.all(Array.from({ length: runtime.concurrency }, () => runtime.run(inputs, outputs)));
+  }
+}
+
+/** The batch sizes a batcher of at most `max` rows builds most: every power of two up to it, and it. */
+export function typicalBatchSizes(max: number, preferred: readonly number[] = []): number[] {
+  const sizes = new Set<number>();
+  for (let n = 1; n < max; n *= 2) sizes.add(n);
+  sizes.add(Math.max(1, max));
+  for (const p of preferred) if (p <= max) sizes.add(p);
+  return [...sizes].sort((a, b) => a - b);
+}

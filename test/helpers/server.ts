@@ -16,6 +16,7 @@ export async function startTestServer(options: Partial<StartOptions> = {}): Prom
     host: '127.0.0.1',
     httpPort: 0,
     grpcPort: 0,
+    managementPort: 0,
     logger: pino({ level: 'silent' }),
     ...options,
   });

@@ -23,7 +23,7 @@ interface Cli {
 /** Starts `ferry serve` and waits for `readyLines` "server is ready" log lines (one per server process). */
 async function startCli(args: string[], env: Record<string, string>, readyLines = 1): Promise<Cli> {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', ...args], {
-    env: { ...process.env, ...env },
+    env: { ...process.env, FERRY_MANAGEMENT_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

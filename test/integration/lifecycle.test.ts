@@ -20,7 +20,7 @@ describe('start-up', () => {
       return loadRuntime(file, context);
     };
     const repo = new TempRepository().copyModel('mlp', 'mlp');
-    const server = await startServer({ modelRepository: repo.root, host: '127.0.0.1', httpPort: 0, grpcPort: 0, logger: pino({ level: 'silent' }), loader: gated });
+    const server = await startServer({ modelRepository: repo.root, host: '127.0.0.1', httpPort: 0, grpcPort: 0, managementPort: 0, logger: pino({ level: 'silent' }), loader: gated });
     const url = `http://127.0.0.1:${server.httpPort}`;
     try {
       assert.equal((await request(`${url}/v2/health/live`)).status, 200);

@@ -53,9 +53,9 @@ describe('fast metrics', () => {
   it('keep counting when a version is bound again (reloaded), and aggregate across processes by sum', async () => {
     const one = new Metrics();
     const two = new Metrics();
-    one.forVersion('m', 1).requestDone('success', 2);
-    one.forVersion('m', 1).requestDone('success', 4);
-    two.forVersion('m', 1).requestDone('timeout', 8);
+    one.forVersion('m', 1).requestDone(2);
+    one.forVersion('m', 1).requestDone(4);
+    two.forVersion('m', 1).requestDone(8, 'DEADLINE_EXCEEDED');
     two.forVersion('m', 1).ran(3, 1);
     const total = AggregatorRegistry.aggregate([await one.registry.getMetricsAsJSON(), await two.registry.getMetricsAsJSON()]);
     const text = await total.metrics();

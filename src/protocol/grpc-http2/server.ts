@@ -12,7 +12,7 @@
  * nothing else. The client side stays grpc-js.
  */
 import http2, { type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { GrpcCode } from './codes.js';
 import { encodeGrpcMessage, parseGrpcTimeout } from './framing.js';
 import { ACCEPT_ENCODING, ServerCall, supportedEncoding, type Handler, type MethodDefinition } from './server-call.js';
@@ -26,6 +26,8 @@ export type ServiceImplementation = Readonly<Record<string, (...args: any[]) => 
 export interface Http2GrpcServerOptions {
   /** Largest request message accepted (after decompression); larger ones are RESOURCE_EXHAUSTED. */
   readonly maxMessageBytes: number;
+  /** Asked before any call is routed: a status to refuse it with (say UNAUTHENTICATED), or undefined to go on. */
+  readonly authorize?: (headers: IncomingHttpHeaders) => { code: number; message: string } | undefined;
 }
 
 export class Http2GrpcServer {
@@ -70,6 +72,14 @@ export class Http2GrpcServer {
     });
   }
 
+  /**
+   * Serves a connection accepted elsewhere (a port that also speaks HTTP/1.1 and hands over those that open with
+   * the HTTP/2 preface). Bytes already read from it must have been unshifted back; node:http2 reads them first.
+   */
+  acceptConnection(socket: Socket): void {
+    this.server.emit('connection', socket);
+  }
+
   /** GOAWAY to every connection, lets calls in flight finish, then closes; destroys what is left after the timeout. */
   stop(timeoutMs: number, onTimeout?: () => void): Promise<void> {
     for (const call of this.streamingCalls) call.finish(GrpcCode.UNAVAILABLE, 'the server is shutting down');
@@ -92,6 +102,8 @@ export class Http2GrpcServer {
     if (headers[':method'] !== 'POST') return respondHttp(stream, 405, { allow: 'POST' });
     const contentType = headers['content-type'];
     if (typeof contentType !== 'string' || !contentType.startsWith('application/grpc')) return respondHttp(stream, 415, {});
+    const refused = this.options.authorize?.(headers);
+    if (refused) return trailersOnly(stream, refused.code, refused.message);
     const path = headers[':path'] ?? '';
     const entry = this.handlers.get(path);
     if (!entry) return trailersOnly(stream, GrpcCode.UNIMPLEMENTED, `The server does not implement the method ${path}`);

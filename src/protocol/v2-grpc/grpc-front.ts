@@ -5,24 +5,25 @@
  * data plane.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { invalid, isFerryError, messageOf } from '../../errors.js';
+import { FerryError, invalid, isFerryError } from '../../errors.js';
 import type { DataPlane } from '../../dataplane/dataplane.js';
 import type { Logger } from '../../observe/logger.js';
 import { inferRequestFromGrpc, inferResponseToGrpc, usesRawInputs } from './converters.js';
-import type { ModelInferRequest, ModelRequest } from './messages.js';
+import type { ModelInferRequest, ModelRequest, RepositoryIndexRequest } from './messages.js';
+import { indexToGrpc } from './repository-messages.js';
+import { managementOnlyMessage } from '../management-notice.js';
+import { unary } from './unary.js';
 import { addLazyReflection, LazyHealth } from './lazy-services.js';
 import { v2Service, V2_SERVICE, type LazyServiceDefinition } from './proto.js';
-import { GRPC_STATUS } from './status.js';
-import { GrpcCode, type GrpcStatusError } from '../grpc-http2/codes.js';
 import { Http2GrpcServer, type ServiceDefinition, type ServiceImplementation } from '../grpc-http2/server.js';
-import type { Callback, ServerCall } from '../grpc-http2/server-call.js';
+import type { ServerCall } from '../grpc-http2/server-call.js';
 
 export interface GrpcFrontOptions {
   /** Largest request message accepted (after decompression); larger ones are RESOURCE_EXHAUSTED. */
   readonly maxMessageBytes: number;
+  /** Where model load and unload are served ('host:port'), named in the PERMISSION_DENIED this port answers them. */
+  readonly managementAddress?: string;
 }
-
-type Handler = (call: ServerCall, callback: Callback) => void;
 
 export class GrpcFront {
   private readonly server: Http2GrpcServer;
@@ -31,7 +32,7 @@ export class GrpcFront {
 
   constructor(
     private readonly dataplane: DataPlane,
-    options: GrpcFrontOptions,
+    private readonly options: GrpcFrontOptions,
     private readonly log: Logger,
   ) {
     this.server = new Http2GrpcServer({ maxMessageBytes: options.maxMessageBytes });
@@ -69,38 +70,24 @@ export class GrpcFront {
 
   private methods(): ServiceImplementation {
     const dp = this.dataplane;
+    const log = this.log;
+    const managementOnly = (): never => {
+      throw new FerryError('PERMISSION_DENIED', managementOnlyMessage(this.options.managementAddress));
+    };
     return {
-      ServerLive: this.unary(() => ({ live: true })),
-      ServerReady: this.unary(() => ({ ready: dp.ready() })),
-      ModelReady: this.unary((req: ModelRequest) => ({ ready: modelReady(dp, req) })),
-      ServerMetadata: this.unary(() => dp.serverMetadata()),
-      ModelMetadata: this.unary((req: ModelRequest) => dp.modelMetadata(req.name, req.version || undefined)),
-      ModelInfer: this.unary(async (req: ModelInferRequest, call) => {
+      ServerLive: unary(log, () => ({ live: true })),
+      ServerReady: unary(log, () => ({ ready: dp.ready() })),
+      ModelReady: unary(log, (req: ModelRequest) => ({ ready: modelReady(dp, req) })),
+      ServerMetadata: unary(log, () => dp.serverMetadata()),
+      ModelMetadata: unary(log, (req: ModelRequest) => dp.modelMetadata(req.name, req.version || undefined)),
+      ModelInfer: unary(log, async (req: ModelInferRequest, call) => {
         const response = await dp.infer(inferRequestFromGrpc(req, deadlineOf(call)));
         return inferResponseToGrpc(response, usesRawInputs(req));
       }),
+      RepositoryIndex: unary(log, async (req: RepositoryIndexRequest) => indexToGrpc(await dp.repositoryIndex(req.ready))),
+      RepositoryModelLoad: unary(log, managementOnly),
+      RepositoryModelUnload: unary(log, managementOnly),
     };
-  }
-
-  /** Wraps a method: errors become gRPC statuses with the same messages as REST. */
-  private unary<Req, Res>(fn: (req: Req, call: ServerCall) => Res | Promise<Res>): Handler {
-    return (call, callback) => {
-      let result: Res | Promise<Res>;
-      try {
-        result = fn(call.request as Req, call);
-      } catch (e) {
-        callback(this.toStatus(e));
-        return;
-      }
-      if (result instanceof Promise) result.then((r) => callback(null, r), (e: unknown) => callback(this.toStatus(e)));
-      else callback(null, result);
-    };
-  }
-
-  private toStatus(e: unknown): GrpcStatusError {
-    if (isFerryError(e)) return { code: GRPC_STATUS[e.code], details: e.message };
-    this.log.error({ err: e }, `gRPC call failed: ${messageOf(e)}`);
-    return { code: GrpcCode.INTERNAL, details: `internal error: ${messageOf(e)}` };
   }
 }
 

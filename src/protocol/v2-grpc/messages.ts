@@ -59,3 +59,30 @@ export interface ModelRequest {
   name: string;
   version: string;
 }
+
+/** Triton's model repository extension. */
+export interface RepositoryIndexRequest {
+  repository_name: string;
+  ready: boolean;
+}
+
+export interface RepositoryModelIndex {
+  name: string;
+  version: string;
+  state: string;
+  reason: string;
+}
+
+export interface ModelRepositoryParameter {
+  bool_param?: boolean;
+  int64_param?: string;
+  string_param?: string;
+  bytes_param?: Uint8Array;
+  parameter_choice?: 'bool_param' | 'int64_param' | 'string_param' | 'bytes_param';
+}
+
+export interface RepositoryModelRequest {
+  repository_name: string;
+  model_name: string;
+  parameters: Record<string, ModelRepositoryParameter>;
+}

@@ -52,6 +52,26 @@ async function sendCompressed(
   res.end(compressed ?? plain);
 }
 
+/** A short answer with no negotiation: empty, or a JSON text. */
+export function send(res: ServerResponse, status: number, body?: string): void {
+  if (body === undefined) {
+    res.writeHead(status, { 'Content-Length': 0 });
+    res.end();
+    return;
+  }
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** An error answer, `{"error": message}` (the V2 protocol's form); a response already started is cut instead. */
+export function sendError(res: ServerResponse, status: number, message: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  send(res, status, JSON.stringify({ error: message }));
+}
+
 function byteLength(parts: readonly Uint8Array[]): number {
   let n = 0;
   for (const p of parts) n += p.byteLength;

@@ -4,26 +4,34 @@
  * Each route only converts between HTTP and the data plane.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FerryError, isFerryError, messageOf } from '../../errors.js';
+import { FerryError } from '../../errors.js';
 import type { DataPlane } from '../../dataplane/dataplane.js';
 import type { InferenceRequest } from '../../dataplane/types.js';
 import type { Logger } from '../../observe/logger.js';
 import { readBody } from './body.js';
 import { INFERENCE_HEADER_CONTENT_LENGTH, jsonHeaderLength, rawBinaryRequest } from './binary-request.js';
 import { binaryInferResponse, binaryOutputs } from './binary-response.js';
-import { decompress, requestCoding, UnsupportedEncoding } from './compression.js';
+import { decompress, requestCoding } from './compression.js';
 import { inferResponseJson, parseInferRequest } from './infer-json.js';
-import { JSON_TYPE, sendBody } from './reply.js';
-import { HTTP_STATUS } from './status.js';
+import { JSON_TYPE, send, sendBody, sendError } from './reply.js';
+import { allow, decodeSegment, readJsonObject, sendFailure } from './http-route.js';
+import { managementOnlyMessage } from '../management-notice.js';
 
 export interface RestFrontOptions {
   readonly maxBodyBytes: number;
   /** The Prometheus text served at GET /metrics. */
   readonly metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** Where model load and unload are served ('host:port'), named in the 403 this port answers them. */
+  readonly managementAddress?: string;
 }
+
+/** Control requests (index, load) are small JSON objects. */
+const CONTROL_BODY_BYTES = 1024 * 1024;
 
 /** /v2/models/NAME[/versions/V][/ready|/infer] */
 const MODEL_ROUTE = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer)?\/?$/;
+/** Triton's /v2/repository/models/NAME/load|unload: the management port's, refused here. */
+const REPOSITORY_CHANGE_ROUTE = /^\/v2\/repository\/models\/[^/]+\/(?:load|unload)\/?$/;
 
 export class RestFront {
   /** Set during a graceful stop: every response then asks the client to close its connection. */
@@ -82,11 +90,14 @@ export class RestFront {
         const { contentType, body } = await this.options.metrics();
         return sendBody(req, res, contentType, body);
       }
-      case '/v2/repository/index':
+      case '/v2/repository/index': {
         allow(method, 'POST', 'GET');
         // Triton's repository index: every model and version with its state and, when unavailable, why.
-        return sendBody(req, res, JSON_TYPE, JSON.stringify(dp.repositoryIndex()));
+        const ready = method === 'POST' ? (await readJsonObject(req, CONTROL_BODY_BYTES)).ready === true : false;
+        return sendBody(req, res, JSON_TYPE, JSON.stringify(await dp.repositoryIndex(ready)));
+      }
       default:
+        if (REPOSITORY_CHANGE_ROUTE.test(path)) throw new FerryError('PERMISSION_DENIED', managementOnlyMessage(this.options.managementAddress));
         throw new FerryError('NOT_FOUND', `no route for ${method} ${path}`);
     }
   }
@@ -128,39 +139,7 @@ export class RestFront {
   }
 
   private fail(req: IncomingMessage, res: ServerResponse, e: unknown): void {
-    let status: number;
-    let message: string;
-    if (isFerryError(e)) {
-      status = HTTP_STATUS[e.code];
-      message = e.message;
-      if (e.code === 'METHOD_NOT_ALLOWED') res.setHeader('Allow', (e as MethodNotAllowed).allowed.join(', '));
-      if (e instanceof UnsupportedEncoding) res.setHeader('Accept-Encoding', e.accepted); // RFC 7694, and Triton
-    } else {
-      status = 500;
-      message = `internal error: ${messageOf(e)}`;
-    }
-    if (status >= 500) this.log.error({ method: req.method, url: req.url, status }, message);
-    if (status === 413) res.setHeader('Connection', 'close'); // the rest of the body is not read
-    sendError(res, status, message);
-  }
-}
-
-class MethodNotAllowed extends FerryError {
-  constructor(method: string, readonly allowed: string[]) {
-    super('METHOD_NOT_ALLOWED', `method ${method} is not allowed here (allowed: ${allowed.join(', ')})`);
-  }
-}
-
-function allow(method: string, ...allowed: string[]): void {
-  if (allowed.includes(method) || (method === 'HEAD' && allowed.includes('GET'))) return;
-  throw new MethodNotAllowed(method, allowed);
-}
-
-function decodeSegment(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    throw new FerryError('INVALID_ARGUMENT', `malformed percent-encoding in URL segment '${s}'`);
+    sendFailure(req, res, e, this.log);
   }
 }
 
@@ -182,24 +161,6 @@ function timeoutHeader(req: IncomingMessage): number | undefined {
 function headerText(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v.join(', ') : v;
-}
-
-function send(res: ServerResponse, status: number, body?: string): void {
-  if (body === undefined) {
-    res.writeHead(status, { 'Content-Length': 0 });
-    res.end();
-    return;
-  }
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-  res.end(body);
-}
-
-function sendError(res: ServerResponse, status: number, message: string): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  send(res, status, JSON.stringify({ error: message }));
 }
 
 /**

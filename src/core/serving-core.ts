@@ -1,0 +1,149 @@
+/**
+ * The serving core, built in one place for `ferry serve` and `ferry batch`: repository -> registry -> data plane,
+ * and the model control mode that keeps the registry in step with the repository (Triton's names):
+ * - poll (the default): everything at start, then the repository is read every few seconds and changes are applied
+ *   as they complete (repository-poller.ts), each without a failed request (registry/model-entry.ts);
+ * - explicit: only the models asked for at start (`--load-model`), then what the management API loads;
+ * - none: everything at start, nothing after.
+ * The management API's load and unload are model-control.ts, on top of this.
+ */
+import { DataPlane, type DataPlaneOptions } from '../dataplane/dataplane.js';
+import { messageOf } from '../errors.js';
+import type { Logger } from '../observe/logger.js';
+import type { Metrics } from '../observe/metrics.js';
+import { describeApply, type ApplyResult } from '../registry/model-entry.js';
+import { ModelRegistry, type LoadRound } from '../registry/registry.js';
+import { scanRepository, type ModelOnDisk } from '../repository/model-repository.js';
+import { RepositoryPoller } from '../repository/repository-poller.js';
+import { loadRuntime, type RuntimeLoader } from '../runtime/load.js';
+import { ModelControl, NOT_LOADED_EXPLICIT, type ControlMode } from './model-control.js';
+
+
+export interface CoreOptions {
+  /** A repository folder, or one .onnx file served as one model. */
+  readonly repository: string;
+  /** The model's name when `repository` is one file. */
+  readonly modelName?: string;
+  readonly controlMode: ControlMode;
+  /** Poll mode: how often the repository is read. */
+  readonly pollMs: number;
+  /** Explicit mode: the models loaded at start ('*': all). */
+  readonly loadModels?: readonly string[];
+  readonly loader?: RuntimeLoader;
+  readonly log: Logger;
+  readonly metrics?: Metrics;
+  readonly dataplane: DataPlaneOptions;
+  /** Called after any change to what is served (readiness may have changed: the gRPC health service follows it). */
+  readonly onChange?: () => void;
+}
+
+export class ServingCore {
+  readonly registry: ModelRegistry;
+  readonly dataplane: DataPlane;
+  readonly control: ModelControl;
+  private readonly poller: RepositoryPoller | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private polling: Promise<void> | undefined;
+  private stopped = false;
+
+  private constructor(
+    private readonly options: CoreOptions,
+    private readonly found: readonly ModelOnDisk[],
+  ) {
+    this.registry = new ModelRegistry(options.loader ?? loadRuntime, options.log, options.metrics);
+    // A load on request is logged by the management port, with who asked; only the poller's changes are logged here.
+    this.control = new ModelControl(this.registry, options, (source, round, retry) => this.applyModel(source, round, retry, false));
+    this.dataplane = new DataPlane(this.registry, options.dataplane, (readyOnly) => this.control.index(readyOnly));
+    this.poller = options.controlMode === 'poll' ? new RepositoryPoller(options.repository, options.modelName, options.log) : undefined;
+  }
+
+  /** Reads the repository (a missing one, or a --load-model it does not hold, throws here: before any port opens). */
+  static async open(options: CoreOptions): Promise<ServingCore> {
+    const found = await scanRepository(options.repository, options.modelName);
+    if (options.controlMode === 'explicit') {
+      for (const name of options.loadModels ?? []) {
+        if (name !== '*' && !found.some((m) => m.name === name)) {
+          throw new Error(`no model '${name}' in ${options.repository} (models there: ${found.map((m) => m.name).join(', ') || 'none'})`);
+        }
+      }
+    } else if (options.loadModels?.length) {
+      throw new Error(`--load-model needs --model-control-mode explicit (the mode is ${options.controlMode}, which loads every model)`);
+    }
+    return new ServingCore(options, found);
+  }
+
+  /** Models found at open, for the start-up log. */
+  get modelsFound(): number {
+    return this.found.length;
+  }
+
+  /** The start-up load; resolves when every model asked for has loaded or failed. Poll mode starts polling after. */
+  async load(): Promise<void> {
+    const wanted = new Set(this.options.loadModels ?? []);
+    const loadAll = this.options.controlMode !== 'explicit' || wanted.has('*');
+    const chosen = this.found.filter((m) => loadAll || wanted.has(m.name));
+    for (const m of this.found) if (!chosen.includes(m)) this.registry.markNotLoaded(m.name, NOT_LOADED_EXPLICIT);
+    await this.applyRound(chosen, true);
+    this.dataplane.markStarted();
+    this.options.onChange?.();
+    if (this.poller && !this.stopped) {
+      this.poller.seed(this.found);
+      this.schedulePoll();
+    }
+  }
+
+  /** Stops polling, waits for a poll in progress, drains and unloads every model. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.pollTimer);
+    await this.polling;
+    await this.registry.unloadAll();
+  }
+
+  /** Applies models together in one round (their loads time themselves after the round: LoadContext.settled). */
+  private async applyRound(models: readonly ModelOnDisk[], startUp: boolean): Promise<void> {
+    let settle!: () => void;
+    const round: LoadRound = { settled: new Promise<void>((resolve) => (settle = resolve)), startUp };
+    await Promise.all(models.map((m) => this.applyModel(m, round, false, !startUp).catch((e: unknown) => this.options.log.error({ model: m.name }, `model '${m.name}': ${messageOf(e)}`))));
+    settle();
+  }
+
+  private async applyModel(source: ModelOnDisk, round: LoadRound, retryFailures: boolean, logChanges: boolean): Promise<ApplyResult> {
+    const result = await this.registry.apply(source, round, { retryFailures });
+    if (logChanges && (result.loaded.length || result.failed.length || result.unloaded.length)) {
+      this.options.log.info({ model: source.name }, `repository: ${describeApply(source.name, result)}`);
+    }
+    this.control.applied(source);
+    this.options.onChange?.();
+    return result;
+  }
+
+  private schedulePoll(): void {
+    this.pollTimer = setTimeout(() => {
+      this.polling = this.pollOnce().finally(() => {
+        this.polling = undefined;
+        if (!this.stopped) this.schedulePoll();
+      });
+    }, this.options.pollMs);
+    this.pollTimer.unref();
+  }
+
+  /** One poll: what changed starts applying; a model busy with an earlier change waits for a later poll. */
+  private async pollOnce(): Promise<void> {
+    try {
+      const { models, gone } = await this.poller!.poll();
+      if (this.stopped) return;
+      for (const name of gone) {
+        void this.control.folderGone(name).then((unloaded) => {
+          if (unloaded.length) this.options.log.info({ model: name }, `repository: model '${name}': its folder is gone; unloaded version${unloaded.length > 1 ? 's' : ''} ${unloaded.join(', ')}`);
+        });
+      }
+      const changed = models.map((m) => this.control.toApply(m)).filter((m): m is ModelOnDisk => m !== undefined);
+      // Not awaited: a slow load must not hold other models' changes back. A model still changing is skipped by
+      // toApply() until its change is over; stop() waits for changes in progress (registry.unloadAll).
+      if (changed.length) void this.applyRound(changed, false);
+    } catch (e) {
+      this.options.log.error(`repository poll failed: ${messageOf(e)}`);
+    }
+  }
+}

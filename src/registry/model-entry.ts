@@ -1,0 +1,156 @@
+/**
+ * One model as the registry serves it, and how it moves from what it serves to what the repository says (apply):
+ * versions new on disk, or whose files or config changed, are loaded beside the serving ones and warmed up; each
+ * takes traffic once READY; the versions they replace then stop taking requests, drain, and release their runtime.
+ *
+ * The rule that makes a deploy fail no request: a READY version is retired only once a version the repository
+ * wants is READY. So a new version that fails to load, a deploy script that deletes the old version before ferry has
+ * seen the new one, a config that no longer parses, or a policy that selects nothing all leave the last serving
+ * versions serving (from memory), and the index says why.
+ */
+import { DEFAULT_VERSION_POLICY, describePolicy, selectVersions, type ModelConfig } from '../config/model-config.js';
+import type { ModelOnDisk } from '../repository/model-repository.js';
+import { ModelVersion } from './model-version.js';
+import { loadVersion, type LoadRound, type VersionLoaderDeps } from './version-loader.js';
+
+/** What one apply did, for the log and the management API's answer. */
+export interface ApplyResult {
+  readonly loaded: number[];
+  readonly failed: { readonly version: number; readonly reason: string }[];
+  readonly unloaded: number[];
+  /** Why the repository's state of the model cannot be served at all (bad config, no versions, a policy that selects none). */
+  problem?: string;
+}
+
+export class ModelEntry {
+  /** What requests see, by version number: serving versions, versions loading for the first time, failed ones. */
+  readonly versions = new Map<number, ModelVersion>();
+  /** The config last applied (its version policy explains a 404 for a version on disk that is not served). */
+  config: ModelConfig = {};
+  /** Versions on disk that the policy leaves out. */
+  unservedVersions: number[] = [];
+  /** Why the model as a whole serves nothing (bad config, no versions), when it does not. */
+  problem: string | undefined;
+  /** Loads that failed, by version: what was tried (fingerprint and config) so the same is not retried on every poll. */
+  private readonly failedAttempts = new Map<number, { readonly attempt: string; readonly reason: string }>();
+
+  constructor(readonly name: string) {}
+
+  get anyReady(): boolean {
+    for (const v of this.versions.values()) if (v.state === 'READY') return true;
+    return false;
+  }
+
+  /** Forgets past failures, so the next apply tries them again (an explicit load asks for that). */
+  retryFailures(): void {
+    this.failedAttempts.clear();
+  }
+
+  async apply(source: ModelOnDisk, round: LoadRound, deps: VersionLoaderDeps): Promise<ApplyResult> {
+    const result: ApplyResult = { loaded: [], failed: [], unloaded: [] };
+    if (source.problem) {
+      result.problem = source.problem;
+      this.keepServing(source.problem, deps);
+      return result;
+    }
+    const config = source.config;
+    const policy = config.version_policy ?? DEFAULT_VERSION_POLICY;
+    const pending = new Set(source.pending ?? []);
+    const onDisk = [...source.versions.map((v) => v.version), ...pending].sort((a, b) => a - b);
+    const wanted = new Set(selectVersions(policy, onDisk));
+    if (wanted.size === 0) {
+      result.problem = `the version policy (${describePolicy(policy)}) selects none of the versions on disk (${onDisk.join(', ')})`;
+      this.keepServing(result.problem, deps);
+      return result;
+    }
+    const configKey = JSON.stringify(config);
+    const candidates: ModelVersion[] = [];
+    for (const disk of source.versions) {
+      if (!wanted.has(disk.version)) continue;
+      const current = this.versions.get(disk.version);
+      const attempt = `${disk.fingerprint}\n${configKey}`;
+      if (current && current.fingerprint === disk.fingerprint && JSON.stringify(current.config) === configKey && current.state !== 'UNAVAILABLE') {
+        this.failedAttempts.delete(disk.version); // the repository is back to what serves
+        continue;
+      }
+      if (this.failedAttempts.get(disk.version)?.attempt === attempt) continue;
+      const next = new ModelVersion(this.name, disk.version, disk.file, config, disk.fingerprint);
+      candidates.push(next);
+      // A version new to requests shows as LOADING; a reload of a serving one stays hidden until it is READY.
+      if (!current || current.state !== 'READY') this.versions.set(disk.version, next);
+    }
+    this.config = config;
+    await Promise.all(candidates.map((c) => loadVersion(c, round, deps)));
+    const retiring: Promise<void>[] = [];
+    for (const c of candidates) {
+      const current = this.versions.get(c.version);
+      if (c.state === 'READY') {
+        this.failedAttempts.delete(c.version);
+        result.loaded.push(c.version);
+        this.versions.set(c.version, c);
+        if (current && current !== c) retiring.push(this.retire(current, `replaced by a new load of version ${c.version}`));
+        continue;
+      }
+      const reason = c.reason ?? 'failed to load';
+      this.failedAttempts.set(c.version, { attempt: `${c.fingerprint}\n${JSON.stringify(c.config)}`, reason });
+      result.failed.push({ version: c.version, reason });
+      if (!current || current === c || current.state !== 'READY') this.versions.set(c.version, c);
+    }
+    const wantedReady = [...wanted].some((n) => this.versions.get(n)?.state === 'READY');
+    for (const [n, v] of this.versions) {
+      if (v.state !== 'READY') {
+        if (!wanted.has(n) && v.state === 'UNAVAILABLE') this.versions.delete(n); // a failed load no longer wanted
+        continue;
+      }
+      v.reason = this.noticeFor(v, wanted.has(n), wantedReady, wanted);
+      if (!wanted.has(n) && wantedReady) {
+        retiring.push(this.retire(v, 'not served any more: the repository or the version policy changed'));
+        result.unloaded.push(n);
+      }
+    }
+    this.unservedVersions = onDisk.filter((n) => !wanted.has(n));
+    this.problem = undefined;
+    await Promise.all(retiring);
+    return result;
+  }
+
+  /** Unloads every version (drained); the entry is empty after. */
+  async unloadAll(reason: string): Promise<number[]> {
+    const versions = [...this.versions.values()];
+    await Promise.all(versions.map((v) => this.retire(v, reason)));
+    return versions.map((v) => v.version);
+  }
+
+  /** Stops routing to `v` now (its state leaves READY in this tick), drains it, and forgets it. */
+  private async retire(v: ModelVersion, reason: string): Promise<void> {
+    await v.unload(reason);
+    if (this.versions.get(v.version) === v) this.versions.delete(v.version);
+  }
+
+  /** The repository says something that cannot be served: keep what serves, or say why nothing does. */
+  private keepServing(problem: string, deps: VersionLoaderDeps): void {
+    if (this.anyReady) {
+      for (const v of this.versions.values()) if (v.state === 'READY') v.reason = `${problem}; still serving what was loaded before`;
+      this.problem = undefined;
+    } else {
+      this.problem = problem;
+    }
+    deps.log.error({ model: this.name }, `model '${this.name}': ${problem}${this.anyReady ? ' (still serving what was loaded before)' : ''}`);
+  }
+
+  /** What a READY version's index row says: why it serves though a newer state of the model is not what it is. */
+  private noticeFor(v: ModelVersion, isWanted: boolean, wantedReady: boolean, wanted: ReadonlySet<number>): string | undefined {
+    if (!isWanted) return wantedReady ? undefined : `kept serving until a version the repository wants is ready (wanted: ${[...wanted].join(', ')})`;
+    const failed = this.failedAttempts.get(v.version);
+    return failed ? `a new load of this version ${failed.reason}; still serving the earlier load` : undefined;
+  }
+}
+
+/** "loaded version 2; unloaded version 1", for the log. */
+export function describeApply(name: string, r: ApplyResult): string {
+  const parts: string[] = [];
+  if (r.loaded.length) parts.push(`loaded version${r.loaded.length > 1 ? 's' : ''} ${r.loaded.join(', ')}`);
+  if (r.failed.length) parts.push(r.failed.map((f) => `version ${f.version} ${f.reason}`).join('; '));
+  if (r.unloaded.length) parts.push(`unloaded version${r.unloaded.length > 1 ? 's' : ''} ${r.unloaded.join(', ')}`);
+  return `model '${name}': ${parts.join('; ') || 'nothing changed'}`;
+}
