@@ -15,6 +15,9 @@ import { ClusterManagement } from './cluster-management.js';
 import { ManagementServer, type ManagementServerOptions } from './protocol/management/management-server.js';
 import { messageOf } from './errors.js';
 
+/** Tells the server processes where the primary's management port is, for the 403 their public ports answer. */
+export const MANAGEMENT_ADDRESS_ENV = 'FERRY_CLUSTER_MANAGEMENT_ADDRESS';
+
 type ClusterMessage =
   | { type: 'ferry:metrics-request'; id: number }
   | { type: 'ferry:metrics'; id: number; contentType: string; body: string; error?: string }
@@ -28,10 +31,12 @@ export async function runPrimary(processes: number, log: Logger, management: Man
   const aggregator = new AggregatorRegistry();
   const forwarder = new ClusterManagement();
   let managementServer: ManagementServer | undefined;
+  const env: Record<string, string> = {};
   if (management) {
     managementServer = new ManagementServer(forwarder, management, log);
     try {
       const port = await managementServer.listen();
+      env[MANAGEMENT_ADDRESS_ENV] = `${management.host}:${port}`;
       log.info({ host: management.host, managementPort: port }, `management (model load and unload, for every server process) listening on ${management.host}:${port}`);
     } catch (e) {
       throw new Error(`cannot listen for management on ${management.host}:${management.port}: ${messageOf(e)}`);
@@ -39,7 +44,7 @@ export async function runPrimary(processes: number, log: Logger, management: Man
   }
   let stopping = false;
   const fork = (): Worker => {
-    const worker = cluster.fork();
+    const worker = cluster.fork(env);
     forwarder.watch(worker);
     worker.on('message', (m: ClusterMessage) => {
       if (m?.type !== 'ferry:metrics-request') return;

@@ -56,6 +56,8 @@ export interface StartOptions extends Partial<ServerSettings> {
   readonly loader?: RuntimeLoader;
   /** Set in a cluster worker: /metrics then answers for the whole cluster (see cluster.ts). */
   readonly clusterWorker?: boolean;
+  /** Where another process serves the management port (a cluster's primary), when this one serves none. */
+  readonly managementElsewhere?: string;
 }
 
 /**
@@ -63,7 +65,7 @@ export interface StartOptions extends Partial<ServerSettings> {
  * when loading is done (what Kubernetes probes expect); inference on a model still loading gets 503.
  */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
-  const { logger, loader, clusterWorker, ...rest } = options;
+  const { logger, loader, clusterWorker, managementElsewhere, ...rest } = options;
   const settings = resolveSettings(rest);
   const log = logger ?? createLogger(settings.logLevel);
   const metrics = new Metrics();
@@ -81,31 +83,37 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     onChange: () => grpcFront?.syncHealth(),
   });
   const dataplane = core.dataplane;
-  const managementAddress = settings.managementPort === null ? undefined : `${settings.managementHost}:${settings.managementPort}`;
+  // The management port first: the public fronts name its real address when they refuse a load (port 0 picks one).
+  let management: ManagementServer | undefined;
+  let managementPort: number | undefined;
+  if (settings.managementPort !== null) {
+    management = new ManagementServer(core.control, { host: settings.managementHost, port: settings.managementPort, token: settings.managementToken }, log);
+    managementPort = await management.listen().catch((e: unknown) => {
+      throw new Error(`cannot listen for management on ${settings.managementHost}:${settings.managementPort}: ${messageOf(e)}`);
+    });
+    log.info({ host: settings.managementHost, managementPort, token: settings.managementToken !== undefined },
+      `management (model load and unload, REST and gRPC) listening on ${settings.managementHost}:${managementPort}${settings.managementToken ? ', bearer token required' : ''}`);
+  }
+  const managementAddress = managementPort === undefined ? managementElsewhere : `${settings.managementHost}:${managementPort}`;
   const restFront = new RestFront(dataplane, { maxBodyBytes: settings.maxBodyBytes, metrics: clusterWorker ? clusterMetricsSource(metrics.registry) : () => metrics.text(), ...(managementAddress ? { managementAddress } : {}) }, log);
   const http = createServer({ keepAliveTimeout: 65_000 }, restFront.handle);
-  const httpPort = await listen(http, settings.httpPort, settings.host);
+  let httpPort: number;
+  try {
+    httpPort = await listen(http, settings.httpPort, settings.host);
+  } catch (e) {
+    await management?.stop(0);
+    throw e;
+  }
   log.info({ host: settings.host, port: httpPort }, `HTTP (V2 REST) listening on ${settings.host}:${httpPort}`);
   grpcFront = new GrpcFront(dataplane, { maxMessageBytes: settings.maxBodyBytes, ...(managementAddress ? { managementAddress } : {}) }, log);
   let grpcPort: number;
-  let management: ManagementServer | undefined;
-  let managementPort: number | undefined;
   try {
     grpcPort = await grpcFront.listen(settings.host, settings.grpcPort);
-    log.info({ host: settings.host, grpcPort }, `gRPC (V2) listening on ${settings.host}:${grpcPort}`);
-    if (settings.managementPort !== null) {
-      management = new ManagementServer(core.control, { host: settings.managementHost, port: settings.managementPort, token: settings.managementToken }, log);
-      managementPort = await management.listen().catch((e: unknown) => {
-        throw new Error(`cannot listen for management on ${settings.managementHost}:${settings.managementPort}: ${messageOf(e)}`);
-      });
-      log.info({ host: settings.managementHost, managementPort, token: settings.managementToken !== undefined },
-        `management (model load and unload, REST and gRPC) listening on ${settings.managementHost}:${managementPort}${settings.managementToken ? ', bearer token required' : ''}`);
-    }
   } catch (e) {
-    await new Promise((resolve) => http.close(resolve));
-    await grpcFront.stop(0);
-    throw new Error(messageOf(e).startsWith('cannot listen') ? messageOf(e) : `cannot listen for gRPC on ${settings.host}:${settings.grpcPort}: ${messageOf(e)}`);
+    await Promise.all([new Promise((resolve) => http.close(resolve)), grpcFront.stop(0), management?.stop(0)]);
+    throw new Error(`cannot listen for gRPC on ${settings.host}:${settings.grpcPort}: ${messageOf(e)}`);
   }
+  log.info({ host: settings.host, grpcPort }, `gRPC (V2) listening on ${settings.host}:${grpcPort}`);
 
   const started = performance.now();
   let afterReady: NodeJS.Timeout | undefined;

@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import { LOG_LEVELS, MODEL_CONTROL_MODES, resolveSettings, type LogLevel, type ModelControlMode } from '../config/server-config.js';
 import { messageOf } from '../errors.js';
 import { createLogger } from '../observe/logger.js';
-import { onPrimaryStop, runPrimary } from '../cluster.js';
+import { MANAGEMENT_ADDRESS_ENV, onPrimaryStop, runPrimary } from '../cluster.js';
 import { answerPrimary } from '../cluster-management.js';
 import { startServer, type RunningServer } from '../server.js';
 import { byteSize, collect, flag, integer, positiveNumber } from './options.js';
@@ -66,7 +66,13 @@ export function registerServe(program: Command): void {
       }
       let server: RunningServer;
       try {
-        server = await startServer({ ...settings, managementPort: cluster.isWorker ? null : settings.managementPort, clusterWorker: cluster.isWorker });
+        const elsewhere = process.env[MANAGEMENT_ADDRESS_ENV];
+        server = await startServer({
+          ...settings,
+          managementPort: cluster.isWorker ? null : settings.managementPort,
+          clusterWorker: cluster.isWorker,
+          ...(cluster.isWorker && elsewhere ? { managementElsewhere: elsewhere } : {}),
+        });
         if (cluster.isWorker) answerPrimary(server.management, server.loaded);
       } catch (e) {
         process.stderr.write(`ferry serve: ${messageOf(e)}\n`);

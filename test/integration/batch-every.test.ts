@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXAMPLES } from '../helpers/server.js';
+import { TempRepository } from '../helpers/repository.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const FEATURES = Array.from({ length: 30 }, (_, i) => `f${i}`);
@@ -132,6 +133,22 @@ describe('ferry batch --every', () => {
     const { code } = await run.exit;
     assert.equal(code, 0, run.out.stderr);
     assert.equal(summaries(run.out.stdout)[0].scored, 100);
+  });
+
+  it('each run scores with the newest version in the repository at its start', async () => {
+    const repo = new TempRepository().copyModel('breast_cancer', 'churn', 1);
+    const out = join(dir, 'newest.jsonl');
+    const run = start(['batch', 'churn', '--models', repo.root, '--input', small, '--output', out, '--id-column', 'id', '--every', '* * * * * *', '--json']);
+    try {
+      await until('a run with version 1', () => summaries(run.out.stdout).some((s) => s.modelVersion === '1'));
+      repo.copyModel('breast_cancer', 'churn', 2);
+      await until('a run with version 2', () => summaries(run.out.stdout).some((s) => s.modelVersion === '2'));
+      run.child.kill('SIGTERM');
+      assert.equal((await run.exit).code, 0, run.out.stderr);
+    } finally {
+      run.child.kill('SIGKILL');
+      repo.remove();
+    }
   });
 
   it('a bad schedule or time zone is refused at start (exit 2)', async () => {

@@ -8,8 +8,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { EXAMPLES, postJson, request } from '../helpers/server.js';
 import { asRequestInputs, referenceModels } from '../helpers/reference.js';
+import { TempRepository } from '../helpers/repository.js';
+import { until } from '../helpers/wait.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const body = JSON.stringify({ inputs: asRequestInputs(referenceModels().find((r) => r.model === 'mlp')!.cases[0]!.inputs) });
@@ -93,6 +96,35 @@ describe('ferry serve (the command)', () => {
     const [code] = await once(cli.child, 'exit');
     assert.equal(code, 0, cli.output());
     assert.match(cli.output(), /all server processes stopped/);
+  });
+
+  it('--processes 2: the primary serves the management port and carries each unload and load out in every process, replacing ones included', async () => {
+    const repo = new TempRepository().copyModel('mlp', 'mlp', 1).copyModel('mlp', 'other', 1);
+    const cli = await startCli([repo.root, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--processes', '2'], {}, 2);
+    const statuses = async (n = 8): Promise<number[]> => Promise.all(Array.from({ length: n }, async () => (await postJson(`${cli.url}/v2/models/mlp/infer`, body)).status));
+    try {
+      const port = /management \(model load and unload, for every server process\) listening on 127\.0\.0\.1:(\d+)/.exec(cli.output())?.[1];
+      assert.ok(port, cli.output());
+      const mgmt = `http://127.0.0.1:${port}`;
+      const publicRefusal = await request(`${cli.url}/v2/repository/models/mlp/unload`, { method: 'POST' });
+      assert.equal(publicRefusal.status, 403);
+      assert.match(publicRefusal.body.error, new RegExp(`management port \\(127\\.0\\.0\\.1:${port}\\)`));
+      const unload = await request(`${mgmt}/v2/repository/models/mlp/unload`, { method: 'POST' });
+      assert.equal(unload.status, 200, unload.text);
+      assert.deepEqual(await statuses(), Array(8).fill(404), 'unloaded in both processes');
+      // A server process dies; its replacement catches up on the unload once it has loaded.
+      const workers = execFileSync('pgrep', ['-P', String(cli.child.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number);
+      process.kill(workers[0]!, 'SIGKILL');
+      await until('a replacement process', () => (cli.output().match(/server is ready/g) ?? []).length >= 3, 30_000).catch((e) => { console.error(cli.output()); throw e; });
+      await until('the replacement to have replayed the unload', async () => (await statuses(12)).every((s) => s === 404), 10_000);
+      const load = await request(`${mgmt}/v2/repository/models/mlp/load`, { method: 'POST' });
+      assert.equal(load.status, 200, load.text);
+      assert.deepEqual(await statuses(), Array(8).fill(200), 'loaded in both processes');
+    } finally {
+      cli.child.kill('SIGTERM');
+      await once(cli.child, 'exit');
+      repo.remove();
+    }
   });
 
   it('refuses a bad flag with a clear message and a non-zero exit', async () => {
