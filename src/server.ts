@@ -17,6 +17,7 @@ import { GrpcFront } from './protocol/v2-grpc/grpc-front.js';
 import { RestFront } from './protocol/v2-rest/rest-front.js';
 import { ManagementServer } from './protocol/management/management-server.js';
 import type { RuntimeLoader } from './runtime/load.js';
+import { mmapThresholdHint } from './runtime/native-memory.js';
 
 export const SERVER_NAME = 'ferry';
 /** The V2 protocol extensions ferry serves (server metadata lists them, as Triton's does). */
@@ -115,6 +116,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   }
   log.info({ host: settings.host, grpcPort }, `gRPC (V2) listening on ${settings.host}:${grpcPort}`);
 
+  const hint = settings.modelControlMode === 'none' ? undefined : mmapThresholdHint();
+  if (hint) log.info(hint);
   const started = performance.now();
   let afterReady: NodeJS.Timeout | undefined;
   let stopping: Promise<void> | undefined;

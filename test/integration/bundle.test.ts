@@ -6,6 +6,8 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXAMPLES, postJson, request } from '../helpers/server.js';
 import { asRequestInputs, referenceModels } from '../helpers/reference.js';
@@ -21,7 +23,7 @@ describe('the bundled ferry command', () => {
   });
 
   it('serves REST and gRPC (reflection, health), and a worker-thread model, from examples/models', async () => {
-    const child = spawn(process.execPath, [BIN, 'serve', EXAMPLES, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--management-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'serve', EXAMPLES, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--management-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: withoutThreshold(process.env) });
     let out = '';
     child.stdout.on('data', (c) => (out += c));
     child.stderr.on('data', (c) => (out += c));
@@ -52,5 +54,37 @@ describe('the bundled ferry command', () => {
       await new Promise((r) => child.once('exit', r));
     }
     assert.doesNotMatch(out, /"level":(50|60)/, out);
+    assert.match(out, /MALLOC_MMAP_THRESHOLD_ is not set: with glibc, memory a reloaded model frees may stay with this process/, 'started without bin/ferry: it says so');
+  });
+
+  it('bin/ferry (the package\'s bin) runs node on the bundle with the mmap threshold fixed, unless already set', async () => {
+    for (const [env, expected] of [[{}, '1048576'], [{ MALLOC_MMAP_THRESHOLD_: '4194304' }, '4194304']] as const) {
+      const child = spawn(join(ROOT, 'bin', 'ferry'), ['serve', EXAMPLES, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--management-port', '0'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...withoutThreshold(process.env), ...env },
+      });
+      let out = '';
+      child.stdout.on('data', (c) => (out += c));
+      child.stderr.on('data', (c) => (out += c));
+      try {
+        const deadline = Date.now() + 30_000;
+        while (!/server is ready/.test(out)) {
+          if (child.exitCode !== null || Date.now() > deadline) throw new Error(`bin/ferry serve did not start:\n${out}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        // exec: the shell is replaced by node, whose environment holds the threshold
+        assert.match(readFileSync(`/proc/${child.pid}/cmdline`, 'latin1'), /dist\/cli\/main\.js/);
+        assert.match(readFileSync(`/proc/${child.pid}/environ`, 'latin1'), new RegExp(`(^|\\0)MALLOC_MMAP_THRESHOLD_=${expected}\\0`));
+        assert.doesNotMatch(out, /MALLOC_MMAP_THRESHOLD_ is not set/);
+      } finally {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+    }
   });
 });
+
+function withoutThreshold(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { MALLOC_MMAP_THRESHOLD_: _, ...rest } = env;
+  return rest;
+}

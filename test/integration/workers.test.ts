@@ -142,6 +142,7 @@ describe('inference workers', () => {
     const pool = server.dataplane.registry.resolve('cnn_process').runtime as unknown as { pids: number[] };
     const busiest = pool.pids[0]!;
     assert.ok(childPids().includes(busiest), `worker ${busiest} is a child process of the server`);
+    assert.match(readFileSync(`/proc/${busiest}/environ`, 'latin1'), /(^|\0)MALLOC_MMAP_THRESHOLD_=1048576\0/, 'a worker process gets the fixed mmap threshold (native-memory.ts)');
     process.kill(busiest, 'SIGKILL');
     const failed = await doomed;
     assert.equal(failed.status, 500, failed.body.toString());

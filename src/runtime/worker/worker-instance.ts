@@ -16,6 +16,7 @@ import type { SessionConfig } from '../../config/model-config.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { transferList } from '../../tensor/transferable.js';
 import type { FromWorker, ToWorker } from './messages.js';
+import { withMmapThreshold } from '../native-memory.js';
 
 export type WorkerKind = 'thread' | 'process';
 
@@ -150,6 +151,7 @@ export class WorkerInstance {
   private startProcess(): Transport {
     const child: ChildProcesses.ChildProcess = childProcesses().fork(fileURLToPath(ENTRY), [], {
       execArgv: EXEC_ARGV,
+      env: withMmapThreshold(process.env), // the process exits on unload anyway; its own reloads after a crash do not grow it
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
