@@ -97,8 +97,8 @@ async function runPlacement(placement) {
   cpSync(join(EXAMPLES, 'breast_cancer', '1'), join(repo, 'tabular', '1'), { recursive: true });
   writeFileSync(join(repo, 'tabular', 'config.yaml'), 'execution: main\n');
   const port = await freePort();
-  const args = [join(root, 'dist/cli/main.js'), 'serve', repo, '--host', '127.0.0.1', '--http-port', String(port), '--grpc-port', String(await freePort()), '--management-port', '0', '--repository-poll-secs', o.poll, '--log-level', 'info'];
-  const ferry = new Proc('ferry', process.execPath, args);
+  const args = ['serve', repo, '--host', '127.0.0.1', '--http-port', String(port), '--grpc-port', String(await freePort()), '--management-port', '0', '--repository-poll-secs', o.poll, '--log-level', 'info'];
+  const ferry = new Proc('ferry', join(root, 'bin/ferry'), args);
   ferry.child.stdin.end();
   await ferry.waitForOutput(/server is ready/, 60_000);
   const base = `http://127.0.0.1:${port}`;
@@ -148,7 +148,7 @@ async function runPlacement(placement) {
     tabularP99: { baseline: baseline.tabular.p99, swapping: swapping.tabular.p99, ratio: swapping.tabular.p99 / baseline.tabular.p99 },
     swapP99: { baseline: baseline.swap.p99, swapping: swapping.swap.p99 },
     rssMb: { start: Math.round(rssStart), end: Math.round(rssEnd) },
-    commands: { ferry: `node ${args.join(' ').replace(root + '/', '')}`, swapLoad: swapping.swap.command, tabularLoad: swapping.tabular.command },
+    commands: { ferry: `bin/ferry ${args.join(' ')}`, swapLoad: swapping.swap.command, tabularLoad: swapping.tabular.command },
   };
   printResult(result);
   return result;

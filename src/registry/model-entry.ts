@@ -48,39 +48,49 @@ export class ModelEntry {
 
   async apply(source: ModelOnDisk, round: LoadRound, deps: VersionLoaderDeps): Promise<ApplyResult> {
     const result: ApplyResult = { loaded: [], failed: [], unloaded: [] };
-    if (source.problem) {
-      result.problem = source.problem;
-      this.keepServing(source.problem, deps);
-      return result;
-    }
-    const config = source.config;
-    const policy = config.version_policy ?? DEFAULT_VERSION_POLICY;
-    const pending = new Set(source.pending ?? []);
-    const onDisk = [...source.versions.map((v) => v.version), ...pending].sort((a, b) => a - b);
+    const policy = source.config.version_policy ?? DEFAULT_VERSION_POLICY;
+    const onDisk = [...source.versions.map((v) => v.version), ...(source.pending ?? [])].sort((a, b) => a - b);
     const wanted = new Set(selectVersions(policy, onDisk));
-    if (wanted.size === 0) {
-      result.problem = `the version policy (${describePolicy(policy)}) selects none of the versions on disk (${onDisk.join(', ')})`;
+    result.problem = source.problem ?? (wanted.size === 0 ? `the version policy (${describePolicy(policy)}) selects none of the versions on disk (${onDisk.join(', ')})` : undefined);
+    if (result.problem) {
       this.keepServing(result.problem, deps);
       return result;
     }
-    const configKey = JSON.stringify(config);
-    const candidates: ModelVersion[] = [];
+    this.config = source.config;
+    const candidates = this.candidates(source, wanted);
+    await Promise.all(candidates.map((c) => loadVersion(c, round, deps)));
+    const retiring = [...this.swapIn(candidates, result), ...this.retireUnwanted(wanted, result)];
+    this.unservedVersions = onDisk.filter((n) => !wanted.has(n));
+    this.problem = undefined;
+    await Promise.all(retiring);
+    return result;
+  }
+
+  /**
+   * The loads to make: wanted versions new to the registry, or whose files or config differ from what serves, unless
+   * that same attempt failed before. A version new to requests shows as LOADING; a reload of a serving one stays
+   * hidden until it is READY.
+   */
+  private candidates(source: ModelOnDisk, wanted: ReadonlySet<number>): ModelVersion[] {
+    const configKey = JSON.stringify(source.config);
+    const out: ModelVersion[] = [];
     for (const disk of source.versions) {
       if (!wanted.has(disk.version)) continue;
       const current = this.versions.get(disk.version);
-      const attempt = `${disk.fingerprint}\n${configKey}`;
-      if (current && current.fingerprint === disk.fingerprint && JSON.stringify(current.config) === configKey && current.state !== 'UNAVAILABLE') {
+      if (current && current.state !== 'UNAVAILABLE' && current.fingerprint === disk.fingerprint && JSON.stringify(current.config) === configKey) {
         this.failedAttempts.delete(disk.version); // the repository is back to what serves
         continue;
       }
-      if (this.failedAttempts.get(disk.version)?.attempt === attempt) continue;
-      const next = new ModelVersion(this.name, disk.version, disk.file, config, disk.fingerprint);
-      candidates.push(next);
-      // A version new to requests shows as LOADING; a reload of a serving one stays hidden until it is READY.
+      if (this.failedAttempts.get(disk.version)?.attempt === `${disk.fingerprint}\n${configKey}`) continue;
+      const next = new ModelVersion(this.name, disk.version, disk.file, source.config, disk.fingerprint);
+      out.push(next);
       if (!current || current.state !== 'READY') this.versions.set(disk.version, next);
     }
-    this.config = config;
-    await Promise.all(candidates.map((c) => loadVersion(c, round, deps)));
+    return out;
+  }
+
+  /** Loaded candidates take the place of what they replace (which drains); failed ones are remembered. */
+  private swapIn(candidates: readonly ModelVersion[], result: ApplyResult): Promise<void>[] {
     const retiring: Promise<void>[] = [];
     for (const c of candidates) {
       const current = this.versions.get(c.version);
@@ -96,6 +106,12 @@ export class ModelEntry {
       result.failed.push({ version: c.version, reason });
       if (!current || current === c || current.state !== 'READY') this.versions.set(c.version, c);
     }
+    return retiring;
+  }
+
+  /** READY versions the repository no longer wants drain, once one it wants is READY; until then they serve. */
+  private retireUnwanted(wanted: ReadonlySet<number>, result: ApplyResult): Promise<void>[] {
+    const retiring: Promise<void>[] = [];
     const wantedReady = [...wanted].some((n) => this.versions.get(n)?.state === 'READY');
     for (const [n, v] of this.versions) {
       if (v.state !== 'READY') {
@@ -108,17 +124,15 @@ export class ModelEntry {
         result.unloaded.push(n);
       }
     }
-    this.unservedVersions = onDisk.filter((n) => !wanted.has(n));
-    this.problem = undefined;
-    await Promise.all(retiring);
-    return result;
+    return retiring;
   }
 
-  /** Unloads every version (drained); the entry is empty after. */
+  /** Unloads every version (drained); the entry is empty after. Returns the versions that were serving. */
   async unloadAll(reason: string): Promise<number[]> {
     const versions = [...this.versions.values()];
+    const serving = versions.filter((v) => v.state === 'READY').map((v) => v.version).sort((a, b) => a - b);
     await Promise.all(versions.map((v) => this.retire(v, reason)));
-    return versions.map((v) => v.version);
+    return serving;
   }
 
   /** Stops routing to `v` now (its state leaves READY in this tick), drains it, and forgets it. */
