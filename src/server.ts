@@ -84,37 +84,33 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     onChange: () => grpcFront?.syncHealth(),
   });
   const dataplane = core.dataplane;
-  // The management port first: the public fronts name its real address when they refuse a load (port 0 picks one).
-  let management: ManagementServer | undefined;
   let managementPort: number | undefined;
-  if (settings.managementPort !== null) {
-    management = new ManagementServer(core.control, { host: settings.managementHost, port: settings.managementPort, token: settings.managementToken }, log);
-    managementPort = await management.listen().catch((e: unknown) => {
-      throw new Error(`cannot listen for management on ${settings.managementHost}:${settings.managementPort}: ${messageOf(e)}`);
-    });
-    log.info({ host: settings.managementHost, managementPort, token: settings.managementToken !== undefined },
-      `management (model load and unload, REST and gRPC) listening on ${settings.managementHost}:${managementPort}${settings.managementToken ? ', bearer token required' : ''}`);
-  }
-  const managementAddress = managementPort === undefined ? managementElsewhere : `${settings.managementHost}:${managementPort}`;
-  const restFront = new RestFront(dataplane, { maxBodyBytes: settings.maxBodyBytes, metrics: clusterWorker ? clusterMetricsSource(metrics.registry) : () => metrics.text(), ...(managementAddress ? { managementAddress } : {}) }, log);
+  // Named in the 403 the public ports answer a load with; the management port listens after them (port 0 picks one).
+  const managementAddress = (): string | undefined => (managementPort === undefined ? managementElsewhere : `${settings.managementHost}:${managementPort}`);
+  const restFront = new RestFront(dataplane, { maxBodyBytes: settings.maxBodyBytes, metrics: clusterWorker ? clusterMetricsSource(metrics.registry) : () => metrics.text(), managementAddress }, log);
   const http = createServer({ keepAliveTimeout: 65_000 }, restFront.handle);
-  let httpPort: number;
-  try {
-    httpPort = await listen(http, settings.httpPort, settings.host);
-  } catch (e) {
-    await management?.stop(0);
-    throw e;
-  }
+  const httpPort = await listen(http, settings.httpPort, settings.host);
   log.info({ host: settings.host, port: httpPort }, `HTTP (V2 REST) listening on ${settings.host}:${httpPort}`);
-  grpcFront = new GrpcFront(dataplane, { maxMessageBytes: settings.maxBodyBytes, ...(managementAddress ? { managementAddress } : {}) }, log);
+  grpcFront = new GrpcFront(dataplane, { maxMessageBytes: settings.maxBodyBytes, managementAddress }, log);
   let grpcPort: number;
+  let management: ManagementServer | undefined;
   try {
-    grpcPort = await grpcFront.listen(settings.host, settings.grpcPort);
+    grpcPort = await grpcFront.listen(settings.host, settings.grpcPort).catch((e: unknown) => {
+      throw new Error(`cannot listen for gRPC on ${settings.host}:${settings.grpcPort}: ${messageOf(e)}`);
+    });
+    log.info({ host: settings.host, grpcPort }, `gRPC (V2) listening on ${settings.host}:${grpcPort}`);
+    if (settings.managementPort !== null) {
+      management = new ManagementServer(core.control, { host: settings.managementHost, port: settings.managementPort, token: settings.managementToken }, log);
+      managementPort = await management.listen().catch((e: unknown) => {
+        throw new Error(`cannot listen for management on ${settings.managementHost}:${settings.managementPort}: ${messageOf(e)}`);
+      });
+      log.info({ host: settings.managementHost, managementPort, token: settings.managementToken !== undefined },
+        `management (model load and unload, REST and gRPC) listening on ${settings.managementHost}:${managementPort}${settings.managementToken ? ', bearer token required' : ''}`);
+    }
   } catch (e) {
     await Promise.all([new Promise((resolve) => http.close(resolve)), grpcFront.stop(0), management?.stop(0)]);
-    throw new Error(`cannot listen for gRPC on ${settings.host}:${settings.grpcPort}: ${messageOf(e)}`);
+    throw e;
   }
-  log.info({ host: settings.host, grpcPort }, `gRPC (V2) listening on ${settings.host}:${grpcPort}`);
 
   const hint = settings.modelControlMode === 'none' ? undefined : mmapThresholdHint();
   if (hint) log.info(hint);

@@ -72,11 +72,6 @@ export class ServingCore {
     return new ServingCore(options, found);
   }
 
-  /** Models found at open, for the start-up log. */
-  get modelsFound(): number {
-    return this.found.length;
-  }
-
   /** The start-up load; resolves when every model asked for has loaded or failed. Poll mode starts polling after. */
   async load(): Promise<void> {
     const wanted = new Set(this.options.loadModels ?? []);

@@ -3,8 +3,12 @@
  * over gRPC). Compared in constant time: both sides are hashed to 32 bytes first, so neither the comparison's time
  * nor a length check tells a caller how much of a guess was right.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
 import { FerryError } from '../../errors.js';
+import { lazyBuiltin } from '../../lazy-builtin.js';
+
+/** Loaded only when a token is configured: node:crypto is about 1 ms of start-up a loopback-only server need not pay. */
+const crypto = lazyBuiltin<typeof Crypto>('node:crypto');
 
 export class BearerToken {
   private readonly digest: Buffer | undefined;
@@ -20,10 +24,10 @@ export class BearerToken {
     const header = Array.isArray(authorization) ? authorization[0] : authorization;
     const m = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!m) throw new FerryError('UNAUTHENTICATED', 'the management port needs a bearer token: send Authorization: Bearer TOKEN');
-    if (!timingSafeEqual(sha256(m[1] as string), this.digest)) throw new FerryError('UNAUTHENTICATED', 'the bearer token is not the management token');
+    if (!crypto().timingSafeEqual(sha256(m[1] as string), this.digest)) throw new FerryError('UNAUTHENTICATED', 'the bearer token is not the management token');
   }
 }
 
 function sha256(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
+  return crypto().createHash('sha256').update(text, 'utf8').digest();
 }

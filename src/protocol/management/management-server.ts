@@ -27,16 +27,17 @@ export interface ManagementServerOptions {
 export class ManagementServer {
   private readonly tcp: Server;
   private readonly http: HttpServer;
-  private readonly grpc: Http2GrpcServer;
+  /** Built on the first gRPC connection: most servers never get one, and it is not free at start-up. */
+  private grpc: Http2GrpcServer | undefined;
+  private readonly token: BearerToken;
 
   constructor(
-    management: ModelManagement,
+    private readonly management: ModelManagement,
     private readonly options: ManagementServerOptions,
     private readonly log: Logger,
   ) {
-    const token = new BearerToken(options.token);
-    this.http = createHttpServer({ keepAliveTimeout: 5_000 }, new ManagementRest(management, token, log).handle);
-    this.grpc = managementGrpcServer(management, token, log);
+    this.token = new BearerToken(options.token);
+    this.http = createHttpServer({ keepAliveTimeout: 5_000 }, new ManagementRest(management, this.token, log).handle);
     this.tcp = createNetServer((socket) => this.sniff(socket));
   }
 
@@ -63,7 +64,7 @@ export class ManagementServer {
         resolve();
       });
     });
-    await Promise.all([closed, httpDone, this.grpc.stop(timeoutMs, () => this.log.warn(`management gRPC calls still open after ${timeoutMs} ms; closing them`))]);
+    await Promise.all([closed, httpDone, this.grpc?.stop(timeoutMs, () => this.log.warn(`management gRPC calls still open after ${timeoutMs} ms; closing them`))]);
   }
 
   /** Reads the first bytes and hands the connection, bytes unread, to HTTP/1.1 or to gRPC. */
@@ -78,6 +79,7 @@ export class ManagementServer {
       socket.pause();
       socket.unshift(seen);
       if (head.equals(PREFACE_START)) {
+        this.grpc ??= managementGrpcServer(this.management, this.token, this.log);
         this.grpc.acceptConnection(socket); // node:http2 reads the unshifted bytes itself
       } else {
         this.http.emit('connection', socket);

@@ -22,7 +22,7 @@ export interface GrpcFrontOptions {
   /** Largest request message accepted (after decompression); larger ones are RESOURCE_EXHAUSTED. */
   readonly maxMessageBytes: number;
   /** Where model load and unload are served ('host:port'), named in the PERMISSION_DENIED this port answers them. */
-  readonly managementAddress?: string;
+  readonly managementAddress?: () => string | undefined;
 }
 
 export class GrpcFront {
@@ -72,7 +72,7 @@ export class GrpcFront {
     const dp = this.dataplane;
     const log = this.log;
     const managementOnly = (): never => {
-      throw new FerryError('PERMISSION_DENIED', managementOnlyMessage(this.options.managementAddress));
+      throw new FerryError('PERMISSION_DENIED', managementOnlyMessage(this.options.managementAddress?.()));
     };
     return {
       ServerLive: unary(log, () => ({ live: true })),

@@ -22,7 +22,7 @@ export interface RestFrontOptions {
   /** The Prometheus text served at GET /metrics. */
   readonly metrics?: () => Promise<{ contentType: string; body: string }>;
   /** Where model load and unload are served ('host:port'), named in the 403 this port answers them. */
-  readonly managementAddress?: string;
+  readonly managementAddress?: () => string | undefined;
 }
 
 /** Control requests (index, load) are small JSON objects. */
@@ -97,7 +97,7 @@ export class RestFront {
         return sendBody(req, res, JSON_TYPE, JSON.stringify(await dp.repositoryIndex(ready)));
       }
       default:
-        if (REPOSITORY_CHANGE_ROUTE.test(path)) throw new FerryError('PERMISSION_DENIED', managementOnlyMessage(this.options.managementAddress));
+        if (REPOSITORY_CHANGE_ROUTE.test(path)) throw new FerryError('PERMISSION_DENIED', managementOnlyMessage(this.options.managementAddress?.()));
         throw new FerryError('NOT_FOUND', `no route for ${method} ${path}`);
     }
   }
