@@ -76,11 +76,14 @@ async function versionAnswering(url, body) {
 }
 
 /** Copies version `v` of the swapped model in, then deletes `v - 1`, as a deploy script would. */
-function deploy(repo, example, v) {
+async function deploy(repo, example, v) {
   const target = join(repo, 'swap', String(v));
   if (o.deploy === 'rename') {
     const staging = join(repo, 'swap', `.incoming-${v}`);
     cpSync(join(EXAMPLES, example, '1'), staging, { recursive: true });
+    // As a deploy script's separate `mv` comes: after the copy's last write by more than the file system's clock tick
+    // (about 4 ms here), which is what lets ferry tell a renamed folder from one being written (version-files.ts).
+    await sleep(10);
     renameSync(staging, target);
   } else {
     cpSync(join(EXAMPLES, example, '1'), target, { recursive: true });
@@ -120,8 +123,8 @@ async function runPlacement(placement) {
   const during = load(600);
   const swaps = [];
   for (let v = 2; v <= SWAPS + 1; v++) {
-    const t0 = performance.now();
-    deploy(repo, spec.example, v);
+    const t0 = performance.now() + (o.deploy === 'rename' ? 10 : 0); // the folder appears at the rename
+    await deploy(repo, spec.example, v);
     await pollUntil(async () => (await versionAnswering(swapUrl, spec.body)) === String(v), { timeoutMs: 120_000, intervalMs: 20, proc: ferry, what: `version ${v}` });
     const appearedToServedMs = performance.now() - t0;
     const ready = new RegExp(`"version":${v},"ms":(\\d+),"msg":"model 'swap' version ${v} is ready"`).exec(ferry.output);

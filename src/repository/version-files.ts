@@ -9,8 +9,8 @@
  *   folder and renames it: atomic), so it can load at first sight. Told from the change times: a rename sets the
  *   moved folder's ctime, after every ctime inside it; while a copy is writing into the folder, the file being
  *   written has a ctime at or after the folder's (its creation changed the folder; its writes change the file).
- *   Nanosecond times, strictly before: a coarse file system clock gives equal times, and then the two-poll rule
- *   decides.
+ *   Times compared strictly: the file system's clock moves in ticks (about 4 ms on Linux here), so a rename within
+ *   the tick of the copy's last write looks like a copy in progress, and the two-poll rule decides.
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
