@@ -58,6 +58,14 @@ abstract class Family<Cell> {
     return Promise.resolve({ name: this.name, help: this.help, type: this.type, values, aggregator: 'sum' });
   }
 
+  /** Drops every label set that holds `match`'s labels (a model version unloaded for good). */
+  forget(match: Labels): void {
+    const wanted = Object.entries(match).map(([k, v]) => [k, String(v)] as const);
+    for (const [key, { labels }] of this.cells) {
+      if (wanted.every(([k, v]) => String(labels[k]) === v)) this.cells.delete(key);
+    }
+  }
+
   /** prom-client's Registry.resetMetrics() calls this. */
   reset(): void {
     this.cells.clear();

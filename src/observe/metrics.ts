@@ -88,6 +88,15 @@ export class Metrics {
   }
 
   /**
+   * Drops a version's series once it is unloaded and not loaded again: a server that takes a new version every day
+   * would otherwise keep, and print, every version it ever served.
+   */
+  forgetVersion(model: string, version: number): void {
+    const labels = { model, version: String(version) };
+    for (const family of [this.requests, this.requestSeconds, this.queueSeconds, this.inferenceSeconds, this.batchSize]) family.forget(labels);
+  }
+
+  /**
    * Adds prom-client's process and Node.js metrics (CPU, memory, event loop lag, GC). The server calls it once its
    * models are loaded: setting them up is about 2.4 ms, which readiness need not wait for; a scrape before then
    * starts them too.

@@ -34,7 +34,10 @@ export class ModelEntry {
   /** Loads that failed, by version: what was tried (fingerprint and config) so the same is not retried on every poll. */
   private readonly failedAttempts = new Map<number, { readonly attempt: string; readonly reason: string }>();
 
-  constructor(readonly name: string) {}
+  constructor(
+    readonly name: string,
+    private readonly deps: VersionLoaderDeps,
+  ) {}
 
   get anyReady(): boolean {
     for (const v of this.versions.values()) if (v.state === 'READY') return true;
@@ -46,14 +49,15 @@ export class ModelEntry {
     this.failedAttempts.clear();
   }
 
-  async apply(source: ModelOnDisk, round: LoadRound, deps: VersionLoaderDeps): Promise<ApplyResult> {
+  async apply(source: ModelOnDisk, round: LoadRound): Promise<ApplyResult> {
+    const deps = this.deps;
     const result: ApplyResult = { loaded: [], failed: [], unloaded: [] };
     const policy = source.config.version_policy ?? DEFAULT_VERSION_POLICY;
     const onDisk = [...source.versions.map((v) => v.version), ...(source.pending ?? [])].sort((a, b) => a - b);
     const wanted = new Set(selectVersions(policy, onDisk));
     result.problem = source.problem ?? (wanted.size === 0 ? `the version policy (${describePolicy(policy)}) selects none of the versions on disk (${onDisk.join(', ')})` : undefined);
     if (result.problem) {
-      this.keepServing(result.problem, deps);
+      this.keepServing(result.problem);
       return result;
     }
     this.config = source.config;
@@ -135,21 +139,25 @@ export class ModelEntry {
     return serving;
   }
 
-  /** Stops routing to `v` now (its state leaves READY in this tick), drains it, and forgets it. */
+  /**
+   * Stops routing to `v` now (its state leaves READY in this tick), drains it, and forgets it, and its metric series
+   * unless a new load of the same version number has taken its place.
+   */
   private async retire(v: ModelVersion, reason: string): Promise<void> {
     await v.unload(reason);
     if (this.versions.get(v.version) === v) this.versions.delete(v.version);
+    if (!this.versions.has(v.version)) this.deps.metrics?.forgetVersion(this.name, v.version);
   }
 
   /** The repository says something that cannot be served: keep what serves, or say why nothing does. */
-  private keepServing(problem: string, deps: VersionLoaderDeps): void {
+  private keepServing(problem: string): void {
     if (this.anyReady) {
       for (const v of this.versions.values()) if (v.state === 'READY') v.reason = `${problem}; still serving what was loaded before`;
       this.problem = undefined;
     } else {
       this.problem = problem;
     }
-    deps.log.error({ model: this.name }, `model '${this.name}': ${problem}${this.anyReady ? ' (still serving what was loaded before)' : ''}`);
+    this.deps.log.error({ model: this.name }, `model '${this.name}': ${problem}${this.anyReady ? ' (still serving what was loaded before)' : ''}`);
   }
 
   /** What a READY version's index row says: why it serves though a newer state of the model is not what it is. */

@@ -60,10 +60,10 @@ export class ModelRegistry {
   apply(source: ModelOnDisk, round: LoadRound, options: { retryFailures?: boolean } = {}): Promise<ApplyResult> {
     return this.change(source.name, async () => {
       let entry = this.models.get(source.name);
-      if (!entry) this.models.set(source.name, (entry = new ModelEntry(source.name)));
+      if (!entry) this.models.set(source.name, (entry = new ModelEntry(source.name, this.deps)));
       this.notLoaded.delete(source.name);
       if (options.retryFailures) entry.retryFailures();
-      return entry.apply(source, round, this.deps);
+      return entry.apply(source, round);
     });
   }
 

@@ -59,6 +59,9 @@ describe('poll mode: the repository changes while ferry serves', () => {
     const old = await request(`${server.url}/v2/models/m/versions/1/ready`);
     assert.equal(old.status, 404);
     assert.match(old.body.error, /version 1 is on disk but not served: the version policy is latest 1 \(served: 2\)/);
+    const metrics = (await request(`${server.url}/metrics`)).text;
+    assert.match(metrics, /ferry_requests_total\{model="m",version="2",outcome="success"\}/);
+    assert.doesNotMatch(metrics, /model="m",version="1"/, 'an unloaded version leaves no series behind');
   });
 
   it('applies a changed config (here the version policy), and a removed version is drained and unloaded', async () => {
