@@ -77,6 +77,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     controlMode: settings.modelControlMode,
     pollMs: settings.repositoryPollSecs * 1000,
     loadModels: settings.loadModels,
+    allowEmpty: settings.allowEmptyRepository,
     ...(loader ? { loader } : {}),
     log,
     metrics,
@@ -122,6 +123,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     const { versions, ready } = core.registry.versionCounts();
     const mode = settings.modelControlMode === 'poll' ? `; watching the repository every ${settings.repositoryPollSecs} s` : settings.modelControlMode === 'explicit' ? '; explicit model control' : '';
     log.info({ ms: Math.round(performance.now() - started) }, `loaded ${ready} of ${versions} model versions; server is ${dataplane.ready() ? 'ready' : 'not ready'}${mode}`);
+    if (core.registry.size === 0) {
+      const mode = settings.modelControlMode;
+      log.info(mode === 'poll'
+        ? `no model is loaded yet: waiting for model folders in ${settings.modelRepository} (each loads once its files are complete)`
+        : mode === 'explicit' ? 'no model is loaded yet: load them on the management port (POST /v2/repository/models/NAME/load)' : 'no model is loaded, and model control mode none loads none later');
+    }
     if (stopping) return;
     afterReady = setTimeout(() => {
       metrics.startDefaultMetrics();

@@ -2,10 +2,11 @@
  * A batch scoring job: read -> score -> write, in batches, with bounded memory, committing progress so a job
  * killed at any moment resumes exactly once. Reading the next batch overlaps scoring and writing the current one.
  */
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { openReader, type SourceFormat } from './readers/index.js';
 import { isTableFormat, openWriter, openRejectsWriter, type OutputFormat, type RejectsWriter } from './writers/index.js';
+import { partsDirOf } from './writers/parquet-writer.js';
 import { mapColumns } from './column-mapping.js';
 import { readCheckpoint, removeCheckpoint, sameJob, writeCheckpoint, type Checkpoint, type JobCounts } from './checkpoint.js';
 import type { Scorer } from './scorer.js';
@@ -93,7 +94,9 @@ export async function runBatchJob(scorer: Scorer, o: BatchJobOptions, onProgress
   // The job's identity: a file by its path, size and modification time; a database by its URL (password hidden)
   // and the query (or table), which cannot be checked for change: the query's ORDER BY keeps row numbers meaningful.
   const databaseInput = o.inputFormat === 'postgres';
-  const inputInfo = databaseInput ? { size: 0, mtimeMs: 0 } : await stat(o.input);
+  const inputInfo = databaseInput ? { size: 0, mtimeMs: 0 } : await stat(o.input).catch((e: NodeJS.ErrnoException) => {
+    throw new Error(e.code === 'ENOENT' ? `input file '${o.input}' does not exist` : `cannot read input file '${o.input}': ${e.message}`);
+  });
   const { redactUrl } = databaseInput || o.outputFormat === 'postgres' ? await import('./postgres.js') : { redactUrl: (s: string) => s };
   const source = databaseInput
     ? { input: redactUrl(o.input), query: o.query ?? null, inputTable: o.inputTable ?? null }
@@ -126,8 +129,11 @@ export async function runBatchJob(scorer: Scorer, o: BatchJobOptions, onProgress
   }
   const consumedBefore = counts.consumed;
   let finished = checkpoint?.finished ?? false;
+  const freshStart = checkpoint === undefined;
+  let committed = false;
 
   const commit = async (position: SourcePosition, finished: boolean): Promise<void> => {
+    committed = true;
     const [w, r] = await Promise.all([writer.commit(), rejects.commit()]);
     checkpoint = { version: 1, job, position, writer: w, rejects: r, counts: { ...counts }, finished };
     await writeCheckpoint(o.checkpoint, checkpoint);
@@ -202,12 +208,16 @@ export async function runBatchJob(scorer: Scorer, o: BatchJobOptions, onProgress
   } catch (e) {
     // What was committed stays for a rerun; the files and connections go now (a scheduler keeps the process).
     await Promise.allSettled([writer.release?.(), rejects.release()]);
+    // A new job that failed before its first commit (a column that does not fit the model, an unreadable input)
+    // leaves no empty output files behind: there is nothing in them to resume from.
+    if (freshStart && !committed) await removeFiles(tableOutput ? [o.rejects] : [o.output, partsDirOf(o.output), o.rejects]);
     throw e;
   }
   if (finished) {
     await writer.close();
     await rejects.close();
     await removeCheckpoint(o.checkpoint);
+    if (counts.rejected === 0) await removeFiles([o.rejects]); // no rejects: no empty file to wonder about
   } else {
     await Promise.all([writer.release?.(), rejects.release()]);
   }
@@ -226,6 +236,11 @@ export async function runBatchJob(scorer: Scorer, o: BatchJobOptions, onProgress
     resumedFrom,
     finished,
   };
+}
+
+/** Removes files or folders that may not exist. */
+async function removeFiles(paths: readonly string[]): Promise<void> {
+  await Promise.all(paths.map((p) => rm(p, { recursive: true, force: true })));
 }
 
 export type { Checkpoint };

@@ -59,11 +59,18 @@ export function progressPrinter(everyMs = 250): { update: (p: JobProgress) => vo
   };
 }
 
+/** A job's time: 0.042 as "42 ms", 3.14159 as "3.1 s", 754 as "12 min 34 s". */
+export function elapsed(seconds: number): string {
+  if (seconds < 1) return `${Math.max(1, Math.round(seconds * 1000))} ms`;
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+}
+
 export function summaryText(s: JobSummary): string {
   const lines = [
     `scored ${int(s.scored)} rows with model '${s.model}' version ${s.modelVersion} into ${s.output}`,
     `rows in ${int(s.consumed)}, scored ${int(s.scored)}, rejected ${int(s.rejected)}${s.rejected > 0 ? ` (see ${s.rejectsFile})` : ''}`,
-    `${s.seconds.toFixed(1)} s, ${int(s.rowsPerSecond)} rows/s${s.resumedFrom !== undefined ? ` (resumed at row ${int(s.resumedFrom)})` : ''}`,
+    `${elapsed(s.seconds)}, ${int(s.rowsPerSecond)} rows/s${s.resumedFrom !== undefined ? ` (resumed at row ${int(s.resumedFrom)})` : ''}`,
   ];
   if (!s.finished) lines.push(`stopped before the end: the checkpoint is kept, and the same command resumes after row ${int(s.consumed)}`);
   return lines.join('\n');

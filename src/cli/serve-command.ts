@@ -26,6 +26,7 @@ export function registerServe(program: Command): void {
     .addOption(new Option('--model-control-mode <mode>', 'poll: load everything, then apply changes to the repository as they complete; explicit: load only what --load-model or the management API asks for; none: load everything once').env('FERRY_MODEL_CONTROL_MODE').default('poll').choices(MODEL_CONTROL_MODES))
     .addOption(new Option('--repository-poll-secs <s>', 'poll mode: seconds between reads of the repository').env('FERRY_REPOSITORY_POLL_SECS').default(2).argParser(positiveNumber('repository poll interval')))
     .addOption(new Option('--load-model <name>', "explicit mode: a model to load at start (repeat the flag, or '*' for all)").env('FERRY_LOAD_MODEL').argParser(collect))
+    .addOption(new Option('--allow-empty-repository [bool]', 'start even when the repository holds no model (poll mode then waits for models)').env('FERRY_ALLOW_EMPTY_REPOSITORY').default(false).argParser(flag))
     .addOption(new Option('--management-port <port>', 'port for model load and unload (REST and gRPC); never served on the public ports').env('FERRY_MANAGEMENT_PORT').default(8082).argParser(integer('management port')))
     .addOption(new Option('--management-host <host>', 'address the management port listens on; anything but loopback needs a token').env('FERRY_MANAGEMENT_HOST').default('127.0.0.1'))
     .addOption(new Option('--management-token <token>', 'bearer token the management port requires (prefer the environment variable: a flag shows in ps)').env('FERRY_MANAGEMENT_TOKEN'))
@@ -49,6 +50,7 @@ export function registerServe(program: Command): void {
         modelControlMode: opts.modelControlMode as ModelControlMode,
         repositoryPollSecs: opts.repositoryPollSecs as number,
         loadModels: (opts.loadModel as string[] | undefined) ?? [],
+    allowEmptyRepository: opts.allowEmptyRepository as boolean,
         managementPort: opts.managementPort as number,
         managementHost: opts.managementHost as string,
         managementToken: opts.managementToken as string | undefined,

@@ -34,6 +34,8 @@ export interface ServerSettings {
   readonly repositoryPollSecs: number;
   /** Explicit mode: models loaded at start ('*' for all). */
   readonly loadModels: readonly string[];
+  /** Start with a repository that holds no model (poll mode then waits for models); otherwise that fails the start. */
+  readonly allowEmptyRepository: boolean;
   /** The management port (model load and unload); null: none (a cluster worker: the primary serves it). */
   readonly managementPort: number | null;
   readonly managementHost: string;
@@ -52,6 +54,7 @@ export const DEFAULT_SETTINGS: Omit<ServerSettings, 'modelRepository'> = Object.
   modelControlMode: 'poll' as ModelControlMode,
   repositoryPollSecs: 2,
   loadModels: [],
+  allowEmptyRepository: false,
   managementPort: 8082,
   managementHost: '127.0.0.1',
 });

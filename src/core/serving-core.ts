@@ -14,6 +14,7 @@ import type { Metrics } from '../observe/metrics.js';
 import { describeApply, type ApplyResult } from '../registry/model-entry.js';
 import { ModelRegistry, type LoadRound } from '../registry/registry.js';
 import { scanRepository, type ModelOnDisk } from '../repository/model-repository.js';
+import { notARepository } from '../repository/repository-shape.js';
 import { RepositoryPoller } from '../repository/repository-poller.js';
 import { loadRuntime, type RuntimeLoader } from '../runtime/load.js';
 import { ModelControl, NOT_LOADED_EXPLICIT, type ControlMode } from './model-control.js';
@@ -29,6 +30,8 @@ export interface CoreOptions {
   readonly pollMs: number;
   /** Explicit mode: the models loaded at start ('*': all). */
   readonly loadModels?: readonly string[];
+  /** Start with a repository that holds no model yet (poll mode then waits for them). */
+  readonly allowEmpty?: boolean;
   readonly loader?: RuntimeLoader;
   readonly log: Logger;
   readonly metrics?: Metrics;
@@ -57,9 +60,17 @@ export class ServingCore {
     this.poller = options.controlMode === 'poll' ? new RepositoryPoller(options.repository, options.modelName, options.log) : undefined;
   }
 
-  /** Reads the repository (a missing one, or a --load-model it does not hold, throws here: before any port opens). */
+  /**
+   * Reads the repository. Throws, before any port opens: a missing repository, a --load-model it does not hold, and
+   * a repository with no model in it (unless that is meant: explicit model control, or `allowEmpty` for a volume
+   * filled later), which says what it found instead.
+   */
   static async open(options: CoreOptions): Promise<ServingCore> {
     const found = await scanRepository(options.repository, options.modelName);
+    if (options.controlMode !== 'explicit' && !options.allowEmpty) {
+      const problem = await notARepository(options.repository, found);
+      if (problem) throw new Error(problem);
+    }
     if (options.controlMode === 'explicit') {
       for (const name of options.loadModels ?? []) {
         if (name !== '*' && !found.some((m) => m.name === name)) {

@@ -78,6 +78,20 @@ export class DataPlane {
   }
 
   /** Triton's repository index: every model and version with its state and, when not READY, why. */
+  /**
+   * For a request that could not be read: the NOT_FOUND of an unknown model or version if it is one (the more useful
+   * answer: nothing the client could fix in the body would help), else the reading's own error. Asked only after a
+   * failure, so a good request pays nothing for it.
+   */
+  unknownModelOr(error: unknown, name: string, version?: string): unknown {
+    try {
+      this.registry.resolve(name, version);
+    } catch (e) {
+      if (isFerryError(e) && e.code === 'NOT_FOUND') return e;
+    }
+    return error;
+  }
+
   repositoryIndex(readyOnly = false): Promise<IndexEntry[]> {
     return this.indexSource(readyOnly);
   }

@@ -8,24 +8,49 @@ import { DATATYPES, type Datatype, type TensorData } from './datatypes.js';
 import { fromHalfBits, toHalfBits } from './fp16.js';
 import { markOwned } from './transferable.js';
 
-/** Appends the leaves of nested arrays (any depth) to `out`, in row-major order. */
-function flattenInto(value: readonly unknown[], out: unknown[]): void {
-  for (const v of value) {
-    if (Array.isArray(v)) flattenInto(v, out);
-    else out.push(v);
+/**
+ * Checks nested data against the shape it claims (each array at depth d holds shape[d] entries, values only at the
+ * innermost level) while appending its values to `out` in row-major order. Ragged data (`[[1, 2, 3], [4, 5, 6, 7, 8]]`
+ * for shape [2, 4]) has the right number of values in all, which a count alone would let through.
+ */
+function flattenAs(value: readonly unknown[], shape: readonly number[], depth: number, at: string, what: string, out: unknown[]): void {
+  if (value.length !== shape[depth]) {
+    throw invalid(`${what}: data${at} holds ${value.length} value${value.length === 1 ? '' : 's'}, but the shape [${shape.join(',')}] says ${shape[depth]} (nested data must match the shape, or be flat)`);
+  }
+  const inner = depth + 1 < shape.length;
+  for (let i = 0; i < value.length; i++) {
+    const v = value[i];
+    if (inner) {
+      if (!Array.isArray(v)) throw invalid(`${what}: data${at}[${i}] is ${describe(v)}, expected an array of ${shape[depth + 1]} (nested data must match the shape, or be flat)`);
+      flattenAs(v, shape, depth + 1, `${at}[${i}]`, what, out);
+    } else if (Array.isArray(v)) {
+      throw invalid(`${what}: data${at}[${i}] is an array, but the shape [${shape.join(',')}] has no more dimensions (nested data must match the shape, or be flat)`);
+    } else out.push(v);
   }
 }
 
-export function flatten(data: readonly unknown[]): readonly unknown[] {
-  // The common case, a flat array, is returned as is.
+/**
+ * The values of `data` in row-major order: flat data as it is (the common case: no copy), nested data checked
+ * against `shape` (see flattenAs). `shape` undefined: nested data is flattened unchecked (clients building requests).
+ */
+export function flatten(data: readonly unknown[], shape?: readonly number[], what = 'tensor'): readonly unknown[] {
   for (const v of data) {
     if (Array.isArray(v)) {
       const out: unknown[] = [];
-      flattenInto(data, out);
+      if (shape && shape.length === 0) throw invalid(`${what}: the shape [] is a scalar, so data must be flat ([value]), not nested`);
+      if (shape) flattenAs(data, shape, 0, '', what, out);
+      else flattenAny(data, out);
       return out;
     }
   }
   return data;
+}
+
+function flattenAny(value: readonly unknown[], out: unknown[]): void {
+  for (const v of value) {
+    if (Array.isArray(v)) flattenAny(v, out);
+    else out.push(v);
+  }
 }
 
 function describe(v: unknown): string {
@@ -35,6 +60,13 @@ function describe(v: unknown): string {
   if (typeof v === 'object') return 'an object';
   return String(v);
 }
+
+/** The largest finite FP32, and the magnitude from which a double rounds to FP32 infinity (halfway to 2^128). */
+const FP32_MAX = 3.4028234663852886e38;
+const FP32_LIMIT = 3.4028235677973366e38;
+/** The same for FP16: 65504, and 65520 (halfway to 2^16), from which it rounds to infinity. */
+const FP16_MAX = 65504;
+const FP16_LIMIT = 65520;
 
 function badElement(what: string, i: number, v: unknown, expected: string): never {
   throw invalid(`${what}: element ${i} is ${describe(v)}, expected ${expected}`);
@@ -50,9 +82,13 @@ export function jsonToTensorData(values: readonly unknown[], datatype: Datatype,
   switch (info.kind) {
     case 'float': {
       const out = new (info.array as Float32ArrayConstructor | Float64ArrayConstructor)(n);
+      const fp32 = datatype === 'FP32';
       for (let i = 0; i < n; i++) {
         const v = values[i];
         if (typeof v !== 'number') badElement(what, i, v, `a number for ${datatype}`);
+        // A finite number past FP32's range would be stored as Infinity and answered as NaN: refuse it instead
+        // (Infinity itself, which Triton's JSON writes and reads as a token, is a value FP32 holds).
+        if (fp32 && (v > FP32_LIMIT || v < -FP32_LIMIT) && Number.isFinite(v)) badElement(what, i, v, `a number within FP32's range (+/-${FP32_MAX})`);
         out[i] = v;
       }
       markOwned(out);
@@ -63,6 +99,7 @@ export function jsonToTensorData(values: readonly unknown[], datatype: Datatype,
       for (let i = 0; i < n; i++) {
         const v = values[i];
         if (typeof v !== 'number') badElement(what, i, v, 'a number for FP16');
+        if ((v >= FP16_LIMIT || v <= -FP16_LIMIT) && Number.isFinite(v)) badElement(what, i, v, `a number within FP16's range (+/-${FP16_MAX})`);
         out[i] = toHalfBits(v);
       }
       return out;

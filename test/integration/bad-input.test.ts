@@ -5,7 +5,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
+import * as grpc from '@grpc/grpc-js';
 import { postJson, request, startTestServer, type TestServer } from '../helpers/server.js';
+import { V2GrpcClient } from '../helpers/grpc-client.js';
 
 const row = Array.from({ length: 30 }, (_, i) => i / 10);
 const good = { inputs: [{ name: 'float_input', datatype: 'FP32', shape: [1, 30], data: row }] };
@@ -31,6 +33,9 @@ const CASES: [string, unknown, number, RegExp][] = [
   ['an object in a numeric tensor', withInput({ data: [{}, ...row.slice(1)] }), 400, /element 0 is an object, expected a number/],
   ['unknown output', { ...good, outputs: [{ name: 'probabilities' }] }, 400, /unknown output 'probabilities' requested from model 'breast_cancer' \(its outputs: 'output_label', 'output_probability'\)/],
   ['input twice', { inputs: [good.inputs[0], good.inputs[0]] }, 400, /input 'float_input' is given more than once/],
+  ['a value past FP32\'s range', withInput({ data: [...row.slice(0, 7), 1e60, ...row.slice(8)] }), 400, /input 'float_input': element 7 is 1e\+60, expected a number within FP32's range \(\+\/-3.4028234663852886e\+38\)/],
+  ['ragged nested data', withInput({ shape: [2, 15], data: [row.slice(0, 13), row.slice(13)] }), 400, /input 'float_input': data\[0\] holds 13 values, but the shape \[2,15\] says 15 \(nested data must match the shape, or be flat\)/],
+  ['nested data of another shape', withInput({ data: [row.slice(0, 29), [1]] }), 400, /input 'float_input': data holds 2 values, but the shape \[1,30\] says 1/],
 ];
 
 describe('bad input', () => {
@@ -109,6 +114,33 @@ describe('bad input', () => {
     });
     assert.equal(streamed.status, 413);
     assert.match(streamed.body, /larger than the limit/);
+    await assertStillServing();
+  });
+
+  it('nested data that matches the shape is accepted', async () => {
+    const reply = await postJson(`${server.url}/v2/models/breast_cancer/infer`, withInput({ shape: [2, 30], data: [row, row] }));
+    assert.equal(reply.status, 200, reply.text);
+    const inner = await postJson(`${server.url}/v2/models/breast_cancer/infer`, withInput({ shape: [2, 30], data: [row, [...row.slice(0, 29), [1]]] }));
+    assert.equal(inner.status, 400);
+    assert.match(inner.body.error, /data\[1\]\[29\] is an array, but the shape \[2,30\] has no more dimensions/);
+  });
+
+  it('an unknown model answers 404 whatever its body, REST and gRPC alike', async () => {
+    for (const body of ['', '{"inputs": [', JSON.stringify(good)]) {
+      const reply = await postJson(`${server.url}/v2/models/nope/infer`, body);
+      assert.equal(reply.status, 404, `${JSON.stringify(body)}: ${reply.text}`);
+      assert.match(reply.body.error, /unknown model 'nope'/);
+    }
+    const version = await postJson(`${server.url}/v2/models/breast_cancer/versions/9/infer`, '');
+    assert.equal(version.status, 404);
+    const client = new V2GrpcClient(server.grpcAddress);
+    try {
+      const empty = await client.call('ModelInfer', { model_name: 'nope' });
+      assert.equal(empty.error?.code, grpc.status.NOT_FOUND);
+      assert.match(empty.error!.details, /unknown model 'nope'/);
+    } finally {
+      client.close();
+    }
     await assertStillServing();
   });
 

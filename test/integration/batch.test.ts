@@ -132,6 +132,18 @@ describe('ferry batch', () => {
     assert.equal(summary.rejected, 0);
     assertMatchesServe(readJsonl(out));
     assert.ok(!existsSync(`${out}.checkpoint.json`), 'a finished job leaves no checkpoint');
+    assert.ok(!existsSync(`${out}.rejects.jsonl`), 'no rows rejected: no empty rejects file');
+  });
+
+  it('a job that cannot start says why in a sentence and leaves no empty files behind', async () => {
+    const missing = await ferry(['batch', 'breast_cancer', '--models', EXAMPLES, '--input', join(dir, 'nope.csv'), '--output', join(dir, 'nope.jsonl')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /^ferry batch: input file '.*nope\.csv' does not exist$/m);
+    const out = join(dir, 'unfit.jsonl');
+    const unfit = await ferry(['batch', 'breast_cancer', '--models', EXAMPLES, '--input', csv, '--output', out, '--map', 'float_input=f0,f1']);
+    assert.equal(unfit.code, 2);
+    assert.match(unfit.stderr, /model input 'float_input' takes 30 values per row/);
+    for (const left of [out, `${out}.rejects.jsonl`, `${out}.checkpoint.json`]) assert.ok(!existsSync(left), `${left} left behind`);
   });
 
   it('JSON Lines in (an array column), CSV and Parquet out, from the model file itself', async () => {

@@ -127,6 +127,41 @@ describe('ferry serve (the command)', () => {
     }
   });
 
+  it('refuses a repository with no model in it (exit 2), saying what it found, unless --allow-empty-repository', async () => {
+    const run = async (args: string[]): Promise<{ code: number | null; err: string }> => {
+      const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', ...args, '--http-port', '0', '--grpc-port', '0', '--management-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      child.stderr!.on('data', (c) => (err += c));
+      const [code] = await once(child, 'exit');
+      return { code: code as number | null, err };
+    };
+    const empty = new TempRepository();
+    try {
+      let r = await run([empty.root]);
+      assert.equal(r.code, 2, r.err);
+      assert.match(r.err, /ferry serve: .* holds no model folders \(it is empty\); a repository holds one folder per model, each with numbered version folders: REPOSITORY\/NAME\/1\/model\.onnx\. To start with no model and wait for some \(a volume filled later\), add --allow-empty-repository/);
+      r = await run([`${EXAMPLES}/mlp/1`]);
+      assert.equal(r.code, 2, r.err);
+      assert.match(r.err, /holds model\.onnx but no model folders: it looks like a version folder\. Give the repository two levels up, or the file itself/);
+      r = await run([`${EXAMPLES}/mlp`]);
+      assert.equal(r.code, 2, r.err);
+      assert.match(r.err, /looks like one model's folder: its sub-folders 1 are versions with the model file in them\. Give the repository, its parent folder/);
+
+      const cli = await startCli([empty.root, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--allow-empty-repository', '--repository-poll-secs', '0.1'], {});
+      try {
+        assert.match(cli.output(), /no model is loaded yet: waiting for model folders in/);
+        assert.equal((await request(`${cli.url}/v2/health/ready`)).status, 200, 'nothing asked for: ready');
+        empty.copyModel('mlp', 'mlp');
+        await until('the model copied in to serve', async () => (await postJson(`${cli.url}/v2/models/mlp/infer`, body)).status === 200);
+      } finally {
+        cli.child.kill('SIGTERM');
+        await once(cli.child, 'exit');
+      }
+    } finally {
+      empty.remove();
+    }
+  });
+
   it('refuses a bad flag with a clear message and a non-zero exit', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', EXAMPLES, '--http-port', 'eighty'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';

@@ -81,7 +81,13 @@ export class GrpcFront {
       ServerMetadata: unary(log, () => dp.serverMetadata()),
       ModelMetadata: unary(log, (req: ModelRequest) => dp.modelMetadata(req.name, req.version || undefined)),
       ModelInfer: unary(log, async (req: ModelInferRequest, call) => {
-        const response = await dp.infer(inferRequestFromGrpc(req, deadlineOf(call)));
+        let request;
+        try {
+          request = inferRequestFromGrpc(req, deadlineOf(call));
+        } catch (e) {
+          throw dp.unknownModelOr(e, req.model_name, req.model_version || undefined);
+        }
+        const response = await dp.infer(request);
         return inferResponseToGrpc(response, usesRawInputs(req));
       }),
       RepositoryIndex: unary(log, async (req: RepositoryIndexRequest) => indexToGrpc(await dp.repositoryIndex(req.ready))),

@@ -63,7 +63,7 @@ function parseInput(raw: unknown, index: number, binary: BinaryInputs | undefine
     tensorData = (binary ?? withoutBinaryPart(what, rawSize)).take(rawSize, datatype, shape as number[], what);
   } else {
     if (!Array.isArray(data)) throw invalid(`${what}: data must be an array (flat or nested), got ${data === undefined ? 'nothing' : typeof data}`);
-    tensorData = jsonToTensorData(flatten(data), datatype, what);
+    tensorData = jsonToTensorData(flatten(data, shape as number[], what), datatype, what);
   }
   return {
     name,

@@ -107,7 +107,9 @@ export class RestFront {
    * asked for) takes the path it always did: one JSON.parse of the body and one JSON text back.
    */
   private async infer(req: IncomingMessage, res: ServerResponse, name: string, version: string | undefined): Promise<void> {
-    const request = await this.readInferRequest(req, name, version);
+    const request = await this.readInferRequest(req, name, version).catch((e: unknown) => {
+      throw this.dataplane.unknownModelOr(e, name, version);
+    });
     const binary = binaryOutputs(request);
     const timeout = timeoutHeader(req);
     const response = await this.dataplane.infer(timeout === undefined ? request : { ...request, deadline: performance.now() + timeout });

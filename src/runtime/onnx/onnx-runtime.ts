@@ -13,6 +13,15 @@ import { fixZipMap } from './zipmap-fix.js';
 
 export const ONNX_PLATFORM = 'onnxruntime_onnx';
 
+/**
+ * onnxruntime's own log (not JSON, straight to stderr): fatal only by default. Its errors are also thrown, and ferry
+ * reports them in its log with the model they concern (a missing CUDA library, for one, printed a red line before
+ * ferry's own warning). FERRY_ONNXRUNTIME_LOG_LEVEL (verbose, info, warning, error, fatal) shows more when debugging.
+ */
+const ORT_LOG_LEVELS = ['verbose', 'info', 'warning', 'error', 'fatal'] as const;
+const requestedLogLevel = process.env.FERRY_ONNXRUNTIME_LOG_LEVEL as (typeof ORT_LOG_LEVELS)[number] | undefined;
+ort.env.logLevel = requestedLogLevel && ORT_LOG_LEVELS.includes(requestedLogLevel) ? requestedLogLevel : 'fatal';
+
 export interface OnnxLoadResult {
   readonly runtime: ModelRuntime;
   /** Graph fixes applied, worth an info line. */
@@ -32,6 +41,12 @@ export async function loadOnnxModel(file: string, session?: SessionConfig): Prom
   return describeSession(created, fix.labels, notes, warnings);
 }
 
+/** What a provider needs, said with its failure (onnxruntime's own message only says a library did not load). */
+const PROVIDER_NEEDS: Readonly<Record<string, string>> = {
+  cuda: ': it needs an NVIDIA GPU, CUDA 12 and cuDNN 9 libraries, and onnxruntime-node\'s CUDA binaries (README, GPU)',
+  tensorrt: ': it needs an NVIDIA GPU, CUDA 12, cuDNN 9 and TensorRT libraries, and onnxruntime-node\'s GPU binaries (README, GPU)',
+};
+
 /**
  * Creates the session with the configured execution providers, in order of preference. onnxruntime-node throws
  * when a provider cannot start (CUDA libraries missing) rather than falling back, so ferry drops that provider,
@@ -46,7 +61,7 @@ async function createSession(model: Uint8Array, file: string, config: SessionCon
     } catch (e) {
       const failed = providers?.find((p) => p !== 'cpu');
       if (!failed) throw new Error(`onnxruntime could not load ${file}: ${messageOf(e)}`);
-      warnings.push(`execution provider '${failed}' is not available here (${messageOf(e).split('\n')[0]}); falling back to ${providers!.filter((p) => p !== failed).join(', ') || 'cpu'}`);
+      warnings.push(`execution provider '${failed}' is not available here (${messageOf(e).split('\n')[0]}${PROVIDER_NEEDS[failed] ?? ''}); falling back to ${providers!.filter((p) => p !== failed).join(', ') || 'cpu'}`);
       providers = providers!.filter((p) => p !== failed);
       if (providers.length === 0) providers = ['cpu'];
     }

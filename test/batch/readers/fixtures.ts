@@ -2,12 +2,22 @@
  * One logical table written as CSV and as JSON Lines, so that every reader is checked against the same
  * expectations (the conformance suite), and helpers that read a whole source into plain arrays.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { InputMapping, Reader, RowBatch } from '../../../src/batch/types.js';
 
-export const tempDir = (): string => mkdtempSync(join(tmpdir(), 'ferry-readers-'));
+/** Temporary folders of this test file, removed when its process exits (node --test runs each file in its own). */
+const made: string[] = [];
+process.once('exit', () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+export const tempDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-readers-'));
+  made.push(dir);
+  return dir;
+};
 
 /** A cell: the number or text it holds, and how CSV writes it when that differs from String(value). */
 export type Cell = number | string | boolean | { csv: string; json: unknown };

@@ -2,12 +2,12 @@
  * One conformance suite, run against every output writer: values round-trip, 64-bit integers stay exact, BYTES and
  * arrays survive, a resume after a crash leaves every row exactly once, an empty output is valid.
  */
-import { describe, it, before, after } from 'node:test';
+import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openWriter } from '../../../src/batch/writers/index.js';
+import { openWriter as openRealWriter } from '../../../src/batch/writers/index.js';
 import { partsDirOf } from '../../../src/batch/writers/parquet-writer.js';
 import type { ScoredBatch, Writer, WriterState } from '../../../src/batch/types.js';
 import type { TensorSpec } from '../../../src/tensor/tensor.js';
@@ -19,6 +19,20 @@ let dir: string;
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ferry-writers-'));
 });
+/**
+ * Writers the tests open. Several are abandoned on purpose (a job killed mid-way); a dead process's files are closed
+ * by the system, a test's would be closed by the garbage collector (Node's DEP0137 warning): each test releases them.
+ */
+const opened: Writer[] = [];
+async function openWriter(...args: Parameters<typeof openRealWriter>): Promise<Writer> {
+  const w = await openRealWriter(...args);
+  opened.push(w);
+  return w;
+}
+afterEach(async () => {
+  for (const w of opened.splice(0)) await w.release?.().catch(() => undefined);
+});
+
 after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
