@@ -80,6 +80,11 @@ export async function runPrimary(processes: number, log: Logger, management: Man
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // SIGHUP: every server process reads the repository again (serve-signals.ts).
+  process.on('SIGHUP', () => {
+    log.info('SIGHUP received: passing it to the server processes');
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
+  });
 }
 
 /** In a worker: calls `onStop` when the primary asks it to stop. */

@@ -48,6 +48,8 @@ export interface RunningServer {
   readonly loaded: Promise<void>;
   /** Graceful stop: readiness down, no new connections, requests in flight answered, models released. */
   stop(): Promise<void>;
+  /** Reads the repository again now, as its model control mode allows (SIGHUP); says what it did. */
+  reread(): Promise<string>;
 }
 
 export interface StartOptions extends Partial<ServerSettings> {
@@ -151,7 +153,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     })();
     return stopping;
   };
-  return { settings, httpPort, grpcPort, managementPort, dataplane, management: core.control, metrics, log, loaded, stop };
+  const reread = async (): Promise<string> => {
+    await loaded;
+    return core.reread();
+  };
+  return { settings, httpPort, grpcPort, managementPort, dataplane, management: core.control, metrics, log, loaded, stop, reread };
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {

@@ -4,10 +4,11 @@ import { Option, type Command } from 'commander';
 import { LOG_LEVELS, MODEL_CONTROL_MODES, resolveSettings, type LogLevel, type ModelControlMode } from '../config/server-config.js';
 import { messageOf } from '../errors.js';
 import { createLogger } from '../observe/logger.js';
-import { MANAGEMENT_ADDRESS_ENV, onPrimaryStop, runPrimary } from '../cluster.js';
+import { MANAGEMENT_ADDRESS_ENV, runPrimary } from '../cluster.js';
 import { answerPrimary } from '../cluster-management.js';
 import { startServer, type RunningServer } from '../server.js';
 import { byteSize, collect, flag, integer, positiveNumber } from './options.js';
+import { stopOnSignals, stopWithNpm } from './serve-signals.js';
 
 export function registerServe(program: Command): void {
   program
@@ -60,6 +61,7 @@ export function registerServe(program: Command): void {
           const checked = resolveSettings(settings); // refuse bad flags once, before any process starts
           const management = checked.managementPort === null ? undefined : { host: checked.managementHost, port: checked.managementPort, token: checked.managementToken };
           await runPrimary(processes, createLogger(opts.logLevel as LogLevel), management, checked.shutdownTimeoutMs);
+          stopWithNpm();
         } catch (e) {
           process.stderr.write(`ferry serve: ${messageOf(e)}\n`);
           process.exit(2);
@@ -82,31 +84,4 @@ export function registerServe(program: Command): void {
       }
       stopOnSignals(server);
     });
-}
-
-/** First signal: graceful stop, then exit 0. A second: exit at once. */
-function stopOnSignals(server: RunningServer): void {
-  let signals = 0;
-  const onSignal = (signal: string): void => {
-    if (++signals > 1) {
-      server.log.warn(`${signal} again: exiting now`);
-      process.exit(1);
-    }
-    server.log.info(`${signal} received`);
-    server.stop().then(
-      () => process.exit(0),
-      (e: unknown) => {
-        server.log.error(`stop failed: ${messageOf(e)}`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
-  if (cluster.isWorker) {
-    // The primary stops its workers (a terminal's Ctrl-C reaches the whole process group: the primary handles it).
-    process.on('SIGINT', () => {});
-    onPrimaryStop(() => onSignal('stop from the primary'));
-  } else {
-    process.on('SIGINT', () => onSignal('SIGINT'));
-  }
 }

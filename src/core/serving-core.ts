@@ -98,6 +98,23 @@ export class ServingCore {
     }
   }
 
+  /**
+   * Reads the repository again now (SIGHUP): poll mode polls at once (complete files only, as any poll); explicit mode
+   * loads each loaded model again, as a management load would; mode none reads nothing. Says what it did.
+   */
+  async reread(): Promise<string> {
+    if (this.stopped) return 'stopping: the repository is not read again';
+    if (this.options.controlMode === 'none') return "model control mode none: the repository is not read again (start with --model-control-mode poll or explicit)";
+    if (this.options.controlMode === 'poll') {
+      await (this.polling ??= this.pollOnce().finally(() => (this.polling = undefined)));
+      return 'the repository was polled now';
+    }
+    const names = this.registry.names();
+    const failed: string[] = [];
+    for (const name of names) await this.control.load(name).catch((e: unknown) => failed.push(`${name}: ${messageOf(e)}`));
+    return `loaded again from the repository: ${names.join(', ') || 'no model (none is loaded)'}${failed.length ? `; failed: ${failed.join('; ')}` : ''}`;
+  }
+
   /** Stops polling, waits for a poll in progress, drains and unloads every model. */
   async stop(): Promise<void> {
     this.stopped = true;
