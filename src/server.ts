@@ -70,7 +70,7 @@ export interface StartOptions extends Partial<ServerSettings> {
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const { logger, loader, clusterWorker, managementElsewhere, ...rest } = options;
   const settings = resolveSettings(rest);
-  const log = logger ?? createLogger(settings.logLevel);
+  const log = logger ?? createLogger(settings.logLevel, settings.logFormat);
   const metrics = new Metrics();
   let grpcFront: GrpcFront | undefined;
   const core = await ServingCore.open({

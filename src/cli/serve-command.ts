@@ -1,7 +1,7 @@
 /** `ferry serve`: flags (each also a FERRY_* variable) -> startServer, or a cluster of them; signals -> graceful stop. */
 import cluster from 'node:cluster';
 import { Option, type Command } from 'commander';
-import { LOG_LEVELS, MODEL_CONTROL_MODES, resolveSettings, type LogLevel, type ModelControlMode } from '../config/server-config.js';
+import { LOG_FORMATS, LOG_LEVELS, MODEL_CONTROL_MODES, resolveSettings, type LogFormat, type LogLevel, type ModelControlMode } from '../config/server-config.js';
 import { messageOf } from '../errors.js';
 import { createLogger } from '../observe/logger.js';
 import { MANAGEMENT_ADDRESS_ENV, runPrimary } from '../cluster.js';
@@ -24,6 +24,7 @@ export function registerServe(program: Command): void {
     .addOption(new Option('--shutdown-timeout <ms>', 'how long a graceful stop waits for requests in flight').env('FERRY_SHUTDOWN_TIMEOUT').default(30_000).argParser(integer('shutdown timeout')))
     .addOption(new Option('--processes <n>', 'server processes sharing the ports (node:cluster)').env('FERRY_PROCESSES').default(1).argParser(integer('processes')))
     .addOption(new Option('--log-level <level>', 'log level').env('FERRY_LOG_LEVEL').default('info').choices(LOG_LEVELS))
+    .addOption(new Option('--log-format <format>', 'json lines, pretty lines for a person, or auto: pretty on a terminal').env('FERRY_LOG_FORMAT').default('auto').choices(LOG_FORMATS))
     .addOption(new Option('--model-control-mode <mode>', 'poll: load everything, then apply changes to the repository as they complete; explicit: load only what --load-model or the management API asks for; none: load everything once').env('FERRY_MODEL_CONTROL_MODE').default('poll').choices(MODEL_CONTROL_MODES))
     .addOption(new Option('--repository-poll-secs <s>', 'poll mode: seconds between reads of the repository').env('FERRY_REPOSITORY_POLL_SECS').default(2).argParser(positiveNumber('repository poll interval')))
     .addOption(new Option('--load-model <name>', "explicit mode: a model to load at start (repeat the flag, or '*' for all)").env('FERRY_LOAD_MODEL').argParser(collect))
@@ -48,6 +49,7 @@ export function registerServe(program: Command): void {
         strictReadiness: opts.strictReadiness as boolean,
         shutdownTimeoutMs: opts.shutdownTimeout as number,
         logLevel: opts.logLevel as LogLevel,
+    logFormat: opts.logFormat as LogFormat,
         modelControlMode: opts.modelControlMode as ModelControlMode,
         repositoryPollSecs: opts.repositoryPollSecs as number,
         loadModels: (opts.loadModel as string[] | undefined) ?? [],
@@ -60,7 +62,7 @@ export function registerServe(program: Command): void {
         try {
           const checked = resolveSettings(settings); // refuse bad flags once, before any process starts
           const management = checked.managementPort === null ? undefined : { host: checked.managementHost, port: checked.managementPort, token: checked.managementToken };
-          await runPrimary(processes, createLogger(opts.logLevel as LogLevel), management, checked.shutdownTimeoutMs);
+          await runPrimary(processes, createLogger(checked.logLevel, checked.logFormat), management, checked.shutdownTimeoutMs);
           stopWithNpm();
         } catch (e) {
           process.stderr.write(`ferry serve: ${messageOf(e)}\n`);

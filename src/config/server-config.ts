@@ -5,6 +5,10 @@
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
+/** Log lines: JSON (for collectors), pretty (for a person), or auto (pretty on a terminal). */
+export type LogFormat = 'json' | 'pretty' | 'auto';
+export const LOG_FORMATS: readonly LogFormat[] = ['auto', 'json', 'pretty'];
+
 /** Triton's model control modes (core/model-control.ts says what each allows). */
 export type ModelControlMode = 'poll' | 'explicit' | 'none';
 export const MODEL_CONTROL_MODES: readonly ModelControlMode[] = ['poll', 'explicit', 'none'];
@@ -29,6 +33,7 @@ export interface ServerSettings {
   /** How long a graceful stop waits for requests in flight before it closes connections anyway. */
   readonly shutdownTimeoutMs: number;
   readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
   /** poll: the repository is re-read every repositoryPollSecs; explicit: only what is asked for; none: read once. */
   readonly modelControlMode: ModelControlMode;
   readonly repositoryPollSecs: number;
@@ -51,6 +56,7 @@ export const DEFAULT_SETTINGS: Omit<ServerSettings, 'modelRepository'> = Object.
   strictReadiness: false,
   shutdownTimeoutMs: 30_000,
   logLevel: 'info' as LogLevel,
+  logFormat: 'auto' as LogFormat,
   modelControlMode: 'poll' as ModelControlMode,
   repositoryPollSecs: 2,
   loadModels: [],
@@ -78,6 +84,7 @@ export function resolveSettings(input: Partial<ServerSettings> & { modelReposito
   if (!LOG_LEVELS.includes(s.logLevel)) {
     throw new Error(`log level must be one of ${LOG_LEVELS.join(', ')}, got '${s.logLevel}'`);
   }
+  if (!LOG_FORMATS.includes(s.logFormat)) throw new Error(`log format must be one of ${LOG_FORMATS.join(', ')}, got '${s.logFormat}'`);
   if (!MODEL_CONTROL_MODES.includes(s.modelControlMode)) {
     throw new Error(`model control mode must be one of ${MODEL_CONTROL_MODES.join(', ')}, got '${s.modelControlMode}'`);
   }

@@ -162,6 +162,27 @@ describe('ferry serve (the command)', () => {
     }
   });
 
+  it('writes JSON lines when not on a terminal, and readable lines with --log-format pretty', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', EXAMPLES, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--management-port', '0', '--log-format', 'pretty'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (c) => (out += c));
+    try {
+      await until('server is ready', () => /server is ready/.test(out), 30_000);
+      assert.match(out, /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: HTTP \(V2 REST\) listening on 127\.0\.0\.1:\d+$/m);
+      assert.doesNotMatch(out, /"level":/, 'no JSON');
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+    const json = await startCli([EXAMPLES, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0'], {});
+    try {
+      assert.match(json.output(), /^\{"level":30,"time":\d+,"service":"ferry",.*"msg":"HTTP \(V2 REST\) listening/m, 'auto, on a pipe: JSON lines');
+    } finally {
+      json.child.kill('SIGTERM');
+      await once(json.child, 'exit');
+    }
+  });
+
   it('refuses a bad flag with a clear message and a non-zero exit', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', EXAMPLES, '--http-port', 'eighty'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
