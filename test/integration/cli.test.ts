@@ -183,6 +183,20 @@ describe('ferry serve (the command)', () => {
     }
   });
 
+  it('a provider that cannot start is one warning line in ferry\'s log, not onnxruntime\'s own red error', async () => {
+    const repo = new TempRepository().copyModel('mlp', 'gpu').write('gpu/config.yaml', 'session: {execution_providers: [cuda, cpu]}\n');
+    const cli = await startCli([repo.root, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0'], {});
+    try {
+      assert.match(cli.output(), /execution provider 'cuda' is not available here \(.*: it needs an NVIDIA GPU, CUDA 12 and cuDNN 9 libraries/);
+      assert.doesNotMatch(cli.output(), /\[E:onnxruntime/);
+      assert.equal((await postJson(`${cli.url}/v2/models/gpu/infer`, body)).status, 200, 'served on the CPU');
+    } finally {
+      cli.child.kill('SIGTERM');
+      await once(cli.child, 'exit');
+      repo.remove();
+    }
+  });
+
   it('refuses a bad flag with a clear message and a non-zero exit', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', EXAMPLES, '--http-port', 'eighty'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';

@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -29,6 +29,7 @@ interface Msg { text: string; delay_ms: number; blob?: Buffer }
 const dir = mkdtempSync(join(tmpdir(), 'ferry-grpc-h2-'));
 writeFileSync(join(dir, 'echo.proto'), PROTO);
 const definition = protoLoader.loadSync(join(dir, 'echo.proto'), { keepCase: true, defaults: true });
+rmSync(dir, { recursive: true, force: true }); // the definition is loaded: the file is not needed any more
 const EchoClient = grpc.makeGenericClientConstructor(definition['t.Echo'] as grpc.ServiceDefinition, 'Echo');
 
 const events: string[] = [];
