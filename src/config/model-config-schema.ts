@@ -67,6 +67,34 @@ const SessionSchema = z.strictObject({
   execution_providers: z.array(z.enum(['cuda', 'tensorrt', 'webgpu', 'cpu'])).min(1).optional(),
 });
 
+/** One way a request without a version may be answered: a version of this model, or another model (its default version). */
+const VariantSchema = z
+  .strictObject({
+    version: positiveInt.optional(),
+    model: z.string().min(1).optional(),
+    weight: z.number().nonnegative(),
+    /** Said in X-Ferry-Variant and the metrics; default `v<version>` or the model's name. */
+    name: z.string().min(1).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only').optional(),
+  })
+  .refine((v) => (v.version === undefined) !== (v.model === undefined), { message: 'a variant names either a version or a model, not both and not neither' });
+
+/** How requests without a version are split between variants (the first is the control). */
+const TrafficSchema = z
+  .strictObject({
+    variants: z.array(VariantSchema).min(1),
+    /** The same key always gets the same variant: a request parameter, or a header (the first one present). */
+    sticky: z
+      .strictObject({ parameter: z.string().min(1).optional(), header: z.string().min(1).optional() })
+      .refine((s) => s.parameter !== undefined || s.header !== undefined, { message: 'sticky needs a parameter or a header' })
+      .optional(),
+  })
+  .superRefine((t, ctx) => {
+    if (!t.variants.some((v) => v.weight > 0)) ctx.addIssue({ code: 'custom', path: ['variants'], message: 'the weights must add up to more than 0' });
+    const names = t.variants.map((v) => v.name ?? (v.version !== undefined ? `v${v.version}` : v.model));
+    const twice = names.find((n, i) => names.indexOf(n) !== i);
+    if (twice !== undefined) ctx.addIssue({ code: 'custom', path: ['variants'], message: `two variants are named '${twice}' (give one a name)` });
+  });
+
 export const ModelConfigSchema = z.strictObject({
   /** Must equal the folder name when given (Triton's rule), so a copied config cannot rename a model by accident. */
   name: z.string().min(1).optional(),
@@ -102,6 +130,8 @@ export const ModelConfigSchema = z.strictObject({
    * one (its first real batches then meet no first-run cost). [] runs only the one-row warm-up.
    */
   warmup_batch_sizes: z.array(positiveInt).optional(),
+  /** Splits requests without a version between versions or models (A/B tests, canaries). Changing it reloads nothing. */
+  traffic: TrafficSchema.optional(),
 });
 
 /** Formats schema issues as "key.path: message" lines a person can act on. */
@@ -140,3 +170,4 @@ export type VersionPolicySchemaType = z.infer<typeof VersionPolicySchema>;
 export type SessionSchemaType = z.infer<typeof SessionSchema>;
 export type InputConfigSchemaType = z.infer<typeof InputConfigSchema>;
 export type ModelConfigSchemaType = z.infer<typeof ModelConfigSchema>;
+export type TrafficSchemaType = z.infer<typeof TrafficSchema>;

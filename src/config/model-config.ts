@@ -3,12 +3,13 @@
  * Validated once at load against one strict schema (model-config-schema.ts); an unknown key is an error that names
  * it, because a typo silently ignored (say `version_polcy`) is worse than a model that refuses to load and says why.
  */
-import type { InputConfigSchemaType, ModelConfigSchemaType, SessionSchemaType, VersionPolicySchemaType } from './model-config-schema.js';
+import type { InputConfigSchemaType, ModelConfigSchemaType, SessionSchemaType, TrafficSchemaType, VersionPolicySchemaType } from './model-config-schema.js';
 
 export type VersionPolicy = VersionPolicySchemaType;
 export type SessionConfig = SessionSchemaType;
 export type InputConfig = InputConfigSchemaType;
 export type ModelConfig = Readonly<ModelConfigSchemaType>;
+export type TrafficConfig = TrafficSchemaType;
 
 export const DEFAULT_MODEL_FILENAME = 'model.onnx';
 export const DEFAULT_VERSION_POLICY: VersionPolicy = { latest: { num_versions: 1 } };

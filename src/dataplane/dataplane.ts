@@ -97,7 +97,7 @@ export class DataPlane {
   }
 
   async infer(request: InferenceRequest): Promise<InferenceResponse> {
-    const version = this.registry.resolve(request.modelName, request.modelVersion);
+    const { version, variant } = this.registry.route(request.modelName, request.modelVersion, request);
     const started = performance.now();
     let outputs;
     try {
@@ -109,9 +109,10 @@ export class DataPlane {
     }
     version.metrics?.requestDone(performance.now() - started);
     return {
-      modelName: request.modelName,
+      modelName: version.modelName,
       modelVersion: String(version.version),
       ...(request.id !== undefined ? { id: request.id } : {}),
+      ...(variant !== undefined ? { variant } : {}),
       outputs,
     };
   }

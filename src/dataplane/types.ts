@@ -17,11 +17,16 @@ export interface InferenceRequest {
   readonly outputs?: readonly RequestedOutput[];
   /** performance.now() time after which the request must not start (a front's timeout header or gRPC deadline). */
   readonly deadline?: number;
+  /** The request's headers (lower-case names), where a sticky traffic split reads its key. */
+  readonly headers?: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 export interface InferenceResponse {
+  /** Who answered: the model named, or another model its traffic split chose. */
   readonly modelName: string;
   readonly modelVersion: string;
+  /** The traffic split variant that answered; undefined without a split (or with a version named). */
+  readonly variant?: string;
   readonly id?: string;
   readonly outputs: readonly Tensor[];
 }

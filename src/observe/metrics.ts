@@ -35,6 +35,16 @@ function outcomeOf(failure: ErrorCode | undefined): Outcome {
   return failure ? OUTCOME[failure] : 'success';
 }
 
+/** A traffic split's counters, bound once per split: a request costs an addition. */
+export interface TrafficMetrics {
+  /** The cell counting requests a variant answered. */
+  variant(name: string): CounterCell;
+  /** Sticky splits: requests without the key (routed at random instead). */
+  readonly unkeyed: CounterCell;
+  /** Requests whose chosen variant could not answer, and went to another. */
+  fallback(name: string): CounterCell;
+}
+
 /** The per-version handles the data plane and the batcher report to. */
 export interface VersionMetrics extends BatchObserver {
   /** A request answered: `failure` is the neutral code it failed with, undefined for a success. */
@@ -48,6 +58,9 @@ export class Metrics {
   private readonly queueSeconds: FastHistogram;
   private readonly inferenceSeconds: FastHistogram;
   private readonly batchSize: FastHistogram;
+  private readonly trafficRequests: FastCounter;
+  private readonly trafficUnkeyed: FastCounter;
+  private readonly trafficFallbacks: FastCounter;
   private defaultMetrics = false;
 
   constructor() {
@@ -57,6 +70,30 @@ export class Metrics {
     this.queueSeconds = new FastHistogram({ name: 'ferry_queue_duration_seconds', help: 'Time a request waited in the batcher queue', buckets: LATENCY_BUCKETS, registers });
     this.inferenceSeconds = new FastHistogram({ name: 'ferry_inference_duration_seconds', help: 'Time of one model run (one batch)', buckets: LATENCY_BUCKETS, registers });
     this.batchSize = new FastHistogram({ name: 'ferry_batch_size', help: 'Rows per model run', buckets: BATCH_BUCKETS, registers });
+    this.trafficRequests = new FastCounter({ name: 'ferry_traffic_requests_total', help: 'Requests without a version, by the traffic split variant that answered', registers });
+    this.trafficUnkeyed = new FastCounter({ name: 'ferry_traffic_unkeyed_total', help: 'Requests to a sticky traffic split without its key (routed at random)', registers });
+    this.trafficFallbacks = new FastCounter({ name: 'ferry_traffic_fallbacks_total', help: 'Requests whose chosen variant could not answer, by that variant', registers });
+  }
+
+  forTraffic(model: string, variants: readonly string[]): TrafficMetrics {
+    const cells = new Map(variants.map((name) => [name, this.trafficRequests.labels({ model, variant: name })]));
+    const fallbacks = new Map<string, CounterCell>();
+    const requests = this.trafficRequests;
+    const fallbackFamily = this.trafficFallbacks;
+    return {
+      variant: (name) => cells.get(name) ?? requests.labels({ model, variant: name }),
+      unkeyed: this.trafficUnkeyed.labels({ model }),
+      fallback: (name) => {
+        let cell = fallbacks.get(name);
+        if (!cell) fallbacks.set(name, (cell = fallbackFamily.labels({ model, variant: name })));
+        return cell;
+      },
+    };
+  }
+
+  /** Drops a model's traffic series (its split removed, or the model unloaded). */
+  forgetTraffic(model: string): void {
+    for (const family of [this.trafficRequests, this.trafficUnkeyed, this.trafficFallbacks]) family.forget({ model });
   }
 
   forVersion(model: string, version: number): VersionMetrics {

@@ -11,6 +11,8 @@
 import { DEFAULT_VERSION_POLICY, describePolicy, selectVersions, type ModelConfig } from '../config/model-config.js';
 import type { ModelOnDisk } from '../repository/model-repository.js';
 import { ModelVersion } from './model-version.js';
+import { TrafficSplit } from './traffic-split.js';
+import type { TrafficMetrics } from '../observe/metrics.js';
 import { loadVersion, type LoadRound, type VersionLoaderDeps } from './version-loader.js';
 
 /** What one apply did, for the log and the management API's answer. */
@@ -31,6 +33,10 @@ export class ModelEntry {
   unservedVersions: number[] = [];
   /** Why the model as a whole serves nothing (bad config, no versions), when it does not. */
   problem: string | undefined;
+  /** How requests without a version are split (config.yaml `traffic`), and its counters. */
+  split: TrafficSplit | undefined;
+  trafficMetrics: TrafficMetrics | undefined;
+  private splitKey = 'null';
   /** Loads that failed, by version: what was tried (fingerprint and config) so the same is not retried on every poll. */
   private readonly failedAttempts = new Map<number, { readonly attempt: string; readonly reason: string }>();
 
@@ -61,6 +67,7 @@ export class ModelEntry {
       return result;
     }
     this.config = source.config;
+    this.setSplit(source.config, wanted);
     const candidates = this.candidates(source, wanted);
     await Promise.all(candidates.map((c) => loadVersion(c, round, deps)));
     const retiring = [...this.swapIn(candidates, result), ...this.retireUnwanted(wanted, result)];
@@ -76,12 +83,12 @@ export class ModelEntry {
    * hidden until it is READY.
    */
   private candidates(source: ModelOnDisk, wanted: ReadonlySet<number>): ModelVersion[] {
-    const configKey = JSON.stringify(source.config);
+    const configKey = versionConfigKey(source.config);
     const out: ModelVersion[] = [];
     for (const disk of source.versions) {
       if (!wanted.has(disk.version)) continue;
       const current = this.versions.get(disk.version);
-      if (current && current.state !== 'UNAVAILABLE' && current.fingerprint === disk.fingerprint && JSON.stringify(current.config) === configKey) {
+      if (current && current.state !== 'UNAVAILABLE' && current.fingerprint === disk.fingerprint && versionConfigKey(current.config) === configKey) {
         this.failedAttempts.delete(disk.version); // the repository is back to what serves
         continue;
       }
@@ -106,7 +113,7 @@ export class ModelEntry {
         continue;
       }
       const reason = c.reason ?? 'failed to load';
-      this.failedAttempts.set(c.version, { attempt: `${c.fingerprint}\n${JSON.stringify(c.config)}`, reason });
+      this.failedAttempts.set(c.version, { attempt: `${c.fingerprint}\n${versionConfigKey(c.config)}`, reason });
       result.failed.push({ version: c.version, reason });
       if (!current || current === c || current.state !== 'READY') this.versions.set(c.version, c);
     }
@@ -129,6 +136,25 @@ export class ModelEntry {
       }
     }
     return retiring;
+  }
+
+  /**
+   * The traffic split of the config applied (none without `traffic`). A weight changed takes effect for the next
+   * request; the versions are not reloaded for it. A variant naming a version the policy does not serve is said once:
+   * its share goes to the control (and is counted as a fallback).
+   */
+  private setSplit(config: ModelConfig, wanted: ReadonlySet<number>): void {
+    const key = JSON.stringify(config.traffic ?? null);
+    if (key === this.splitKey) return;
+    this.splitKey = key;
+    this.deps.metrics?.forgetTraffic(this.name);
+    this.split = config.traffic ? new TrafficSplit(config.traffic) : undefined;
+    this.trafficMetrics = this.split ? this.deps.metrics?.forTraffic(this.name, this.split.variants.map((v) => v.name)) : undefined;
+    for (const v of this.split?.variants ?? []) {
+      if (v.version !== undefined && !wanted.has(v.version)) {
+        this.deps.log.warn({ model: this.name }, `model '${this.name}': traffic variant '${v.name}' names version ${v.version}, which the version policy does not serve (${describePolicy(config.version_policy ?? DEFAULT_VERSION_POLICY)}): its share goes to the control; serve it with version_policy: {all: {}} or {specific: ...}`);
+      }
+    }
   }
 
   /** Unloads every version (drained); the entry is empty after. Returns the versions that were serving. */
@@ -166,6 +192,11 @@ export class ModelEntry {
     const failed = this.failedAttempts.get(v.version);
     return failed ? `a new load of this version ${failed.reason}; still serving the earlier load` : undefined;
   }
+}
+
+/** The config as it concerns a loaded version: all of it but the traffic split, which a version does not see. */
+function versionConfigKey(config: ModelConfig): string {
+  return JSON.stringify(config.traffic === undefined ? config : { ...config, traffic: undefined });
 }
 
 /** "loaded version 2; unloaded version 1", for the log. */

@@ -11,6 +11,12 @@ import type { VersionMetrics } from '../observe/metrics.js';
 
 export type ModelState = 'LOADING' | 'READY' | 'UNAVAILABLE' | 'UNLOADING';
 
+/** What answers a request: the version, and the traffic split variant that chose it (undefined without a split). */
+export interface Route {
+  readonly version: ModelVersion;
+  readonly variant: string | undefined;
+}
+
 export class ModelVersion {
   state: ModelState = 'LOADING';
   /** Why it is UNAVAILABLE; for a READY one, a problem with a newer state of the model that left it serving. */
@@ -25,6 +31,8 @@ export class ModelVersion {
   outputsByName: ReadonlyMap<string, TensorSpec> = new Map();
   /** The output names in model order, the default when a request asks for none. */
   allOutputNames: readonly string[] = [];
+  /** This version as the route of a request that no split chose: made once, so routing allocates nothing. */
+  readonly route: Route = { version: this, variant: undefined };
 
   constructor(
     readonly modelName: string,

@@ -11,11 +11,13 @@ import type { RuntimeLoader } from '../runtime/load.js';
 import type { Logger } from '../observe/logger.js';
 import type { Metrics } from '../observe/metrics.js';
 import { ModelEntry, type ApplyResult } from './model-entry.js';
-import type { ModelState, ModelVersion } from './model-version.js';
+import type { ModelState, ModelVersion, Route } from './model-version.js';
+import type { RoutingKeySource, Variant } from './traffic-split.js';
 import type { LoadRound } from './version-loader.js';
 
 export type { ApplyResult } from './model-entry.js';
 export type { LoadRound } from './version-loader.js';
+export type { Route } from './model-version.js';
 
 export interface IndexEntry {
   readonly name: string;
@@ -74,6 +76,7 @@ export class ModelRegistry {
       if (!entry) return [];
       const unloaded = await entry.unloadAll(reason);
       this.models.delete(name);
+      this.deps.metrics?.forgetTraffic(name);
       this.notLoaded.set(name, reason);
       return unloaded;
     });
@@ -110,6 +113,64 @@ export class ModelRegistry {
   }
 
   /**
+   * What answers an inference request: the version it names, or, without one, the variant its model's traffic split
+   * chooses (by weight, or by the request's sticky key), or the highest READY version. A variant that cannot answer
+   * (not loaded, not ready) gives way to the next one, the control first, and is counted.
+   */
+  route(name: string, versionText: string | undefined, source: RoutingKeySource): Route {
+    if (versionText !== undefined && versionText !== '') return this.resolve(name, versionText).route;
+    const m = this.model(name);
+    const split = m.split;
+    if (split === undefined || m.problem) {
+      const best = m.problem ? undefined : highestReady(m);
+      return best ? best.route : this.resolve(name).route; // resolve() says why there is none
+    }
+    const counters = m.trafficMetrics;
+    let key: string | undefined;
+    if (split.sticky) {
+      key = split.keyOf(source);
+      if (key === undefined && counters) counters.unkeyed.value++;
+    }
+    const chosen = split.choose(key);
+    let version = this.variantVersion(m, chosen);
+    let variant = chosen;
+    if (!version) {
+      if (counters) counters.fallback(chosen.name).value++;
+      for (const v of split.variants) {
+        if (v === chosen || v.weight <= 0) continue;
+        version = this.variantVersion(m, v);
+        if (version) {
+          variant = v;
+          break;
+        }
+      }
+      if (!version) throw unavailable(`model '${name}': no variant of its traffic split can answer (${split.variants.map((v) => v.name).join(', ')}); ${this.whyNot(m, chosen)}`);
+    }
+    if (counters) counters.variant(variant.name).value++;
+    return { version, variant: variant.name };
+  }
+
+  /** The READY version a variant stands for, if any. */
+  private variantVersion(m: ModelEntry, v: Variant): ModelVersion | undefined {
+    if (v.model === undefined) {
+      const version = m.versions.get(v.version as number);
+      return version?.state === 'READY' ? version : undefined;
+    }
+    const other = this.models.get(v.model);
+    return other && !other.problem ? highestReady(other) : undefined;
+  }
+
+  private whyNot(m: ModelEntry, v: Variant): string {
+    try {
+      if (v.model !== undefined) this.resolve(v.model);
+      else this.resolve(m.name, String(v.version));
+      return `variant '${v.name}' is not ready`;
+    } catch (e) {
+      return `variant '${v.name}': ${(e as Error).message}`;
+    }
+  }
+
+  /**
    * The version a request is for: the one named, or the highest READY one.
    * NOT_FOUND for an unknown model or version, UNAVAILABLE for one that is loading, failed or draining.
    */
@@ -117,13 +178,10 @@ export class ModelRegistry {
     const m = this.model(name);
     if (m.problem) throw unavailable(`model '${name}' is unavailable: ${m.problem}`);
     if (versionText === undefined || versionText === '') {
-      let best: ModelVersion | undefined;
-      let latest: ModelVersion | undefined;
-      for (const v of m.versions.values()) {
-        if (v.state === 'READY' && (!best || v.version > best.version)) best = v;
-        if (!latest || v.version > latest.version) latest = v;
-      }
+      const best = highestReady(m);
       if (best) return best;
+      let latest: ModelVersion | undefined;
+      for (const v of m.versions.values()) if (!latest || v.version > latest.version) latest = v;
       throw latest ? notReady(latest) : unavailable(`model '${name}' has no version loaded yet`);
     }
     const number = VERSION_TEXT.test(versionText) ? Number(versionText) : NaN;
@@ -174,6 +232,12 @@ export class ModelRegistry {
     await Promise.all([...this.changing.values()].map((p) => p.catch(() => undefined)));
     await Promise.all([...this.models.keys()].map((name) => this.unload(name, 'the server is stopping').catch(() => undefined)));
   }
+}
+
+function highestReady(m: ModelEntry): ModelVersion | undefined {
+  let best: ModelVersion | undefined;
+  for (const v of m.versions.values()) if (v.state === 'READY' && (!best || v.version > best.version)) best = v;
+  return best;
 }
 
 function notReady(v: ModelVersion): Error {

@@ -40,6 +40,7 @@ export class ServerCall extends EventEmitter {
   private readonly deadline: number;
   private timer: NodeJS.Timeout | undefined;
   private trailers: Record<string, string> = { 'grpc-status': '0' };
+  private extraTrailers: Record<string, string> | undefined;
   /** Decoding of the messages received so far (decompression is asynchronous; order is kept by chaining). */
   private inbox: Promise<void> = Promise.resolve();
 
@@ -129,6 +130,16 @@ export class ServerCall extends EventEmitter {
     return socket ? `${socket.remoteAddress}:${socket.remotePort}` : 'unknown';
   }
 
+  /** The request's headers as node:http2 gives them (lower-case names, pseudo-headers included). */
+  get requestHeaders(): IncomingHttpHeaders {
+    return this.headers;
+  }
+
+  /** Adds a trailing metadata entry to an OK answer (sent with grpc-status; ignored once the call has ended). */
+  setTrailer(name: string, value: string): void {
+    (this.extraTrailers ??= {})[name] = value;
+  }
+
   /** The request's custom metadata (headers), read the way grpc-js's Metadata is: get(key) -> values. */
   get metadata(): { get(key: string): string[]; getMap(): Record<string, string> } {
     const headers = this.headers;
@@ -149,7 +160,7 @@ export class ServerCall extends EventEmitter {
     this.onFinish(this);
     const stream = this.stream;
     if (stream.destroyed || stream.closed) return;
-    const status: Record<string, string> = { 'grpc-status': String(code) };
+    const status: Record<string, string> = code === GrpcCode.OK && this.extraTrailers ? { ...this.extraTrailers, 'grpc-status': '0' } : { 'grpc-status': String(code) };
     if (message) status['grpc-message'] = encodeGrpcMessage(message);
     if (this.headersSent) {
       this.trailers = status;

@@ -40,7 +40,7 @@ export function usesRawInputs(req: ModelInferRequest): boolean {
   return req.raw_input_contents.length > 0;
 }
 
-export function inferRequestFromGrpc(req: ModelInferRequest, deadline?: number): InferenceRequest {
+export function inferRequestFromGrpc(req: ModelInferRequest, deadline?: number, headers?: InferenceRequest['headers']): InferenceRequest {
   if (!req.model_name) throw invalid('model_name is required');
   if (req.inputs.length === 0) throw invalid('inputs must hold at least one tensor');
   const raw = usesRawInputs(req);
@@ -59,6 +59,7 @@ export function inferRequestFromGrpc(req: ModelInferRequest, deadline?: number):
       const p = parametersFromGrpc(o.parameters);
       return { name: o.name, ...(p ? { parameters: p } : {}) };
     }),
+    headers,
   };
 }
 

@@ -83,11 +83,12 @@ export class GrpcFront {
       ModelInfer: unary(log, async (req: ModelInferRequest, call) => {
         let request;
         try {
-          request = inferRequestFromGrpc(req, deadlineOf(call));
+          request = inferRequestFromGrpc(req, deadlineOf(call), call.requestHeaders);
         } catch (e) {
           throw dp.unknownModelOr(e, req.model_name, req.model_version || undefined);
         }
         const response = await dp.infer(request);
+        if (response.variant !== undefined) call.setTrailer('ferry-variant', response.variant);
         return inferResponseToGrpc(response, usesRawInputs(req));
       }),
       RepositoryIndex: unary(log, async (req: RepositoryIndexRequest) => indexToGrpc(await dp.repositoryIndex(req.ready))),

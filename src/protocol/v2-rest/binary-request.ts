@@ -100,7 +100,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * one may be free); for BYTES the body is one element, whose length Triton does not ask for, and -1 dimensions are 1.
  * Every output comes back binary, as in Triton.
  */
-export function rawBinaryRequest(body: Buffer, model: ModelMetadata, modelName: string, modelVersion: string | undefined): InferenceRequest {
+export function rawBinaryRequest(body: Buffer, model: ModelMetadata, modelName: string, modelVersion: string | undefined, headers?: InferenceRequest['headers']): InferenceRequest {
   if (model.inputs.length !== 1) {
     throw invalid(
       `a raw binary request (Inference-Header-Content-Length: 0, the body all tensor data) needs a model with one input; ` +
@@ -143,5 +143,6 @@ export function rawBinaryRequest(body: Buffer, model: ModelMetadata, modelName: 
     ...(modelVersion !== undefined ? { modelVersion } : {}),
     parameters: { binary_data_output: true },
     inputs: [{ name: spec.name, datatype, shape, data }],
+    headers,
   };
 }

@@ -19,7 +19,7 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
  * Parses an inference request body. `jsonLength` is the Inference-Header-Content-Length: when given, the JSON is
  * that many bytes and the rest of the body is the binary inputs' raw data; when undefined the body is all JSON.
  */
-export function parseInferRequest(body: Buffer, modelName: string, modelVersion: string | undefined, jsonLength?: number): InferenceRequest {
+export function parseInferRequest(body: Buffer, modelName: string, modelVersion: string | undefined, jsonLength?: number, headers?: InferenceRequest['headers']): InferenceRequest {
   let doc: unknown;
   try {
     doc = JSON.parse(jsonLength === undefined ? body.toString('utf8') : body.toString('utf8', 0, jsonLength));
@@ -41,6 +41,7 @@ export function parseInferRequest(body: Buffer, modelName: string, modelVersion:
     ...(parameters !== undefined ? { parameters } : {}),
     inputs: tensors,
     ...(outputs !== undefined ? { outputs: parseOutputs(outputs) } : {}),
+    headers,
   };
 }
 

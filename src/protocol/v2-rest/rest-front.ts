@@ -25,6 +25,9 @@ export interface RestFrontOptions {
   readonly managementAddress?: () => string | undefined;
 }
 
+/** Which traffic split variant answered (the V2 body says the model and version). */
+const VARIANT_HEADER = 'X-Ferry-Variant';
+
 /** Control requests (index, load) are small JSON objects. */
 const CONTROL_BODY_BYTES = 1024 * 1024;
 
@@ -113,6 +116,7 @@ export class RestFront {
     const binary = binaryOutputs(request);
     const timeout = timeoutHeader(req);
     const response = await this.dataplane.infer(timeout === undefined ? request : { ...request, deadline: performance.now() + timeout });
+    if (response.variant !== undefined) res.setHeader(VARIANT_HEADER, response.variant);
     if (!binary) return sendBody(req, res, JSON_TYPE, inferResponseJson(response));
     const { json, raw } = binaryInferResponse(response, binary);
     const rawBytes = raw.reduce((n, r) => n + r.byteLength, 0);
@@ -136,8 +140,8 @@ export class RestFront {
     if (coding) body = await decompress(body, coding, limit);
     const jsonLength = jsonHeaderLength(jsonHeader, body.length);
     return jsonLength === 0
-      ? rawBinaryRequest(body, this.dataplane.modelMetadata(name, version), name, version)
-      : parseInferRequest(body, name, version, jsonLength);
+      ? rawBinaryRequest(body, this.dataplane.modelMetadata(name, version), name, version, req.headers)
+      : parseInferRequest(body, name, version, jsonLength, req.headers);
   }
 
   private fail(req: IncomingMessage, res: ServerResponse, e: unknown): void {
