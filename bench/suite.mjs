@@ -53,6 +53,9 @@ Options:
   --alt-ferry-dir DIR     a second built ferry measured side by side with the first in every scenario but
                           grpc (A/B of a change in src/); --alt-label TEXT names it in the tables
   --one-thread-variant    also measure ferry with every model's config set to session: {intra_op_num_threads: 1}
+  --split-variant         also measure ferry with breast_cancer and mlp split between two versions (traffic)
+  --split-weights A,B     the split's weights (default 50,50; 100,0 routes every request through the split to one
+                          version, so batches are as without a split: the routing's own cost)
   --python PATH           the Python with scikit-learn, torch, onnx (default /usr/bin/python3)
 `;
 
@@ -77,6 +80,8 @@ const { values: flags, positionals } = parseArgs({
     'alt-ferry-dir': { type: 'string' },
     'alt-label': { type: 'string' },
     'one-thread-variant': { type: 'boolean' },
+    'split-variant': { type: 'boolean' },
+    'split-weights': { type: 'string', default: '50,50' },
     python: { type: 'string', default: '/usr/bin/python3' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -188,8 +193,8 @@ function versions(python) {
 // ---- measuring ------------------------------------------------------------------------------------------------------
 const ctx = { repo: join(ROOT, 'examples/models'), gunicorn: 'gunicorn' };
 /** The ferry variants measured next to ferry itself: the one-thread config if asked, and the alternative build. */
-const FERRY_EXTRAS = () => [...(flags['one-thread-variant'] ? ['ferry1t'] : []), ...(ctx.altFerryDir ? ['ferryAlt'] : [])];
-const isFerry = (k) => k === 'ferry' || k === 'ferry1t' || k === 'ferryAlt';
+const FERRY_EXTRAS = () => [...(flags['one-thread-variant'] ? ['ferry1t'] : []), ...(flags['split-variant'] ? ['ferrySplit'] : []), ...(ctx.altFerryDir ? ['ferryAlt'] : [])];
+const isFerry = (k) => k === 'ferry' || k === 'ferry1t' || k === 'ferrySplit' || k === 'ferryAlt';
 const results = { startedAt: new Date().toISOString(), options: O, scenarios: {} };
 const md = [];
 const targets = [];
@@ -735,6 +740,14 @@ async function main() {
   cpSync(ctx.repo, ctx.oneThreadRepo, { recursive: true });
   for (const m of readdirSync(ctx.oneThreadRepo, { withFileTypes: true })) {
     if (m.isDirectory()) writeFileSync(join(ctx.oneThreadRepo, m.name, 'config.yaml'), 'session:\n  intra_op_num_threads: 1\n');
+  }
+  // breast_cancer and mlp served by two versions each, requests split between them (config.yaml traffic).
+  const [wa, wb] = flags['split-weights'].split(',').map(Number);
+  ctx.splitRepo = join(WORK, 'repo-split');
+  cpSync(ctx.repo, ctx.splitRepo, { recursive: true });
+  for (const m of ['breast_cancer', 'mlp']) {
+    cpSync(join(ctx.splitRepo, m, '1'), join(ctx.splitRepo, m, '2'), { recursive: true });
+    writeFileSync(join(ctx.splitRepo, m, 'config.yaml'), `version_policy: {all: {}}\ntraffic:\n  variants:\n    - {version: 1, weight: ${wa}}\n    - {version: 2, weight: ${wb}}\n`);
   }
   const bodies = makeBodies();
   const machine = machineInfo();

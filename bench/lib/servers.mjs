@@ -15,6 +15,7 @@ export const LABELS = {
   flask: '(c) Flask + sklearn/PyTorch, gunicorn -w 2',
   grpcCeiling: 'grpc-js ceiling (fixed ModelInferResponse)',
   ferry1t: 'ferry, every model with intra_op_num_threads: 1 (config)',
+  ferrySplit: 'ferry, the model split between two versions (traffic, --split-weights)',
 };
 
 /**
@@ -41,6 +42,10 @@ async function startServerOnce(kind, ctx, { repo, logLevel = 'warn' } = {}) {
   if (kind === 'ferry1t') {
     const s = await startServer('ferry', ctx, { repo: ctx.oneThreadRepo, logLevel });
     return { ...s, kind, label: LABELS.ferry1t };
+  }
+  if (kind === 'ferrySplit') {
+    const s = await startServer('ferry', ctx, { repo: ctx.splitRepo, logLevel });
+    return { ...s, kind, label: LABELS.ferrySplit };
   }
   if (kind === 'ferryAlt') {
     // A second build of ferry (--alt-ferry-dir), measured side by side with the first: A/B of a change in src/.
