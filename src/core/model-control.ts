@@ -11,13 +11,11 @@
  */
 import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { conflict, failedPrecondition, invalid, notFound } from '../errors.js';
+import { failedPrecondition, invalid, notFound } from '../errors.js';
 import type { ModelConfig } from '../config/model-config.js';
 import type { ModelControlMode } from '../config/server-config.js';
 import type { ApplyResult, IndexEntry, LoadRound, ModelRegistry } from '../registry/registry.js';
 import { modelFolderNames, scanModel, scanRepository, type ModelOnDisk } from '../repository/model-repository.js';
-
-export type ControlMode = ModelControlMode;
 
 /**
  * What the management port calls: this process's ModelControl, or in a cluster the primary's forwarder that asks
@@ -45,7 +43,7 @@ export interface ControlOutcome {
 export interface ControlSettings {
   readonly repository: string;
   readonly modelName?: string;
-  readonly controlMode: ControlMode;
+  readonly controlMode: ModelControlMode;
 }
 
 type Apply = (source: ModelOnDisk, round: LoadRound, retryFailures: boolean) => Promise<ApplyResult>;
@@ -64,7 +62,7 @@ export class ModelControl implements ModelManagement {
     private readonly apply: Apply,
   ) {}
 
-  get mode(): ControlMode {
+  get mode(): ModelControlMode {
     return this.settings.controlMode;
   }
 
@@ -102,7 +100,7 @@ export class ModelControl implements ModelManagement {
   async load(name: string, rawConfig?: unknown): Promise<ControlOutcome> {
     this.allowed('load');
     checkName(name);
-    if (this.registry.busy(name)) throw conflict(`model '${name}' is already being loaded or unloaded; retry once that is over`);
+    this.registry.assertIdle(name);
     const override = rawConfig === undefined ? undefined : await parseOverride(rawConfig);
     const source = await this.read(name, override);
     const result = await this.apply(source, { settled: Promise.resolve(), startUp: false }, true);
@@ -121,7 +119,7 @@ export class ModelControl implements ModelManagement {
   async unload(name: string): Promise<ControlOutcome> {
     this.allowed('unload');
     checkName(name);
-    if (this.registry.busy(name)) throw conflict(`model '${name}' is already being loaded or unloaded; retry once that is over`);
+    this.registry.assertIdle(name);
     if (!this.registry.has(name)) {
       const known = this.registry.index().some((r) => r.name === name) || (await this.onDisk(name));
       if (known) throw failedPrecondition(`model '${name}' is not loaded, so there is nothing to unload`);
@@ -158,8 +156,7 @@ export class ModelControl implements ModelManagement {
   }
 
   private serving(name: string): number[] {
-    if (!this.registry.has(name)) return [];
-    return [...this.registry.model(name).versions.values()].filter((v) => v.state === 'READY').map((v) => v.version).sort((a, b) => a - b);
+    return this.registry.has(name) ? this.registry.model(name).servingVersions() : [];
   }
 
   /** Explicit mode: model folders added since start are listed in the index as not loaded. */

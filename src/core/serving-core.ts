@@ -17,15 +17,15 @@ import { scanRepository, type ModelOnDisk } from '../repository/model-repository
 import { notARepository } from '../repository/repository-shape.js';
 import { RepositoryPoller } from '../repository/repository-poller.js';
 import { loadRuntime, type RuntimeLoader } from '../runtime/load.js';
-import { ModelControl, NOT_LOADED_EXPLICIT, type ControlMode } from './model-control.js';
-
+import type { ModelControlMode } from '../config/server-config.js';
+import { ModelControl, NOT_LOADED_EXPLICIT } from './model-control.js';
 
 export interface CoreOptions {
   /** A repository folder, or one .onnx file served as one model. */
   readonly repository: string;
   /** The model's name when `repository` is one file. */
   readonly modelName?: string;
-  readonly controlMode: ControlMode;
+  readonly controlMode: ModelControlMode;
   /** Poll mode: how often the repository is read. */
   readonly pollMs: number;
   /** Explicit mode: the models loaded at start ('*': all). */

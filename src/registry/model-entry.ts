@@ -159,10 +159,14 @@ export class ModelEntry {
 
   /** Unloads every version (drained); the entry is empty after. Returns the versions that were serving. */
   async unloadAll(reason: string): Promise<number[]> {
-    const versions = [...this.versions.values()];
-    const serving = versions.filter((v) => v.state === 'READY').map((v) => v.version).sort((a, b) => a - b);
-    await Promise.all(versions.map((v) => this.retire(v, reason)));
+    const serving = this.servingVersions();
+    await Promise.all([...this.versions.values()].map((v) => this.retire(v, reason)));
     return serving;
+  }
+
+  /** The READY version numbers, ascending. */
+  servingVersions(): number[] {
+    return [...this.versions.values()].filter((v) => v.state === 'READY').map((v) => v.version).sort((a, b) => a - b);
   }
 
   /**

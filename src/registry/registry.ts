@@ -88,8 +88,17 @@ export class ModelRegistry {
     else if (!this.models.has(name)) this.notLoaded.set(name, reason);
   }
 
+  /** CONFLICT while a change to `name` is in progress (a caller may check before costly work, such as reading disk). */
+  assertIdle(name: string): void {
+    if (this.changing.has(name)) throw conflict(`model '${name}' is already being loaded or unloaded; retry once that is over`);
+  }
+
   private change<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    if (this.changing.has(name)) return Promise.reject(conflict(`model '${name}' is already being loaded or unloaded; retry once that is over`));
+    try {
+      this.assertIdle(name);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const run = fn().finally(() => this.changing.delete(name));
     this.changing.set(name, run);
     return run;

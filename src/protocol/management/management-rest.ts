@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FerryError } from '../../errors.js';
 import type { ModelManagement } from '../../core/model-control.js';
 import type { Logger } from '../../observe/logger.js';
-import { allow, decodeSegment, readJsonObject, sendFailure } from '../v2-rest/http-route.js';
+import { allow, decodeSegment, pathOf, readJsonObject, sendFailure } from '../v2-rest/http-route.js';
 import { JSON_TYPE, send, sendBody } from '../v2-rest/reply.js';
 import type { BearerToken } from './bearer-token.js';
 import { checkUnloadParameters, loadParameters } from './load-parameters.js';
@@ -32,9 +32,7 @@ export class ManagementRest {
   };
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
+    const path = pathOf(req.url);
     const method = req.method ?? 'GET';
     if (path === '/v2/health/live') {
       allow(method, 'GET');

@@ -16,6 +16,13 @@ class MethodNotAllowed extends FerryError {
   }
 }
 
+/** The path of a request's URL, without its query. */
+export function pathOf(url: string | undefined): string {
+  const u = url ?? '/';
+  const q = u.indexOf('?');
+  return q < 0 ? u : u.slice(0, q);
+}
+
 export function allow(method: string, ...allowed: string[]): void {
   if (allowed.includes(method) || (method === 'HEAD' && allowed.includes('GET'))) return;
   throw new MethodNotAllowed(method, allowed);

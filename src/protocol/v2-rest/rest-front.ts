@@ -14,7 +14,7 @@ import { binaryInferResponse, binaryOutputs } from './binary-response.js';
 import { decompress, requestCoding } from './compression.js';
 import { inferResponseJson, parseInferRequest } from './infer-json.js';
 import { JSON_TYPE, send, sendBody, sendError } from './reply.js';
-import { allow, decodeSegment, readJsonObject, sendFailure } from './http-route.js';
+import { allow, decodeSegment, pathOf, readJsonObject, sendFailure } from './http-route.js';
 import { managementOnlyMessage } from '../management-notice.js';
 
 export interface RestFrontOptions {
@@ -52,9 +52,7 @@ export class RestFront {
   };
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
+    const path = pathOf(req.url);
     const method = req.method ?? 'GET';
     const dp = this.dataplane;
 
