@@ -112,7 +112,7 @@ export class DataPlane {
       modelName: version.modelName,
       modelVersion: String(version.version),
       ...(request.id !== undefined ? { id: request.id } : {}),
-      ...(variant !== undefined ? { variant } : {}),
+      variant, // a plain property, undefined without a split: no second spread on every answer
       outputs,
     };
   }

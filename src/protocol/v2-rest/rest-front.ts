@@ -108,9 +108,12 @@ export class RestFront {
    * asked for) takes the path it always did: one JSON.parse of the body and one JSON text back.
    */
   private async infer(req: IncomingMessage, res: ServerResponse, name: string, version: string | undefined): Promise<void> {
-    const request = await this.readInferRequest(req, name, version).catch((e: unknown) => {
+    let request: InferenceRequest;
+    try {
+      request = await this.readInferRequest(req, name, version);
+    } catch (e) {
       throw this.dataplane.unknownModelOr(e, name, version);
-    });
+    }
     const binary = binaryOutputs(request);
     const timeout = timeoutHeader(req);
     const response = await this.dataplane.infer(timeout === undefined ? request : { ...request, deadline: performance.now() + timeout });
