@@ -6,10 +6,14 @@
  */
 import type { Worker } from 'node:cluster';
 import { FerryError, type ErrorCode } from './errors.js';
-import type { ControlOutcome, ModelManagement } from './core/model-control.js';
+import type { ControlOutcome, ModelManagement, PromoteOutcome } from './core/model-control.js';
 import type { IndexEntry } from './registry/registry.js';
 
-type Action = { readonly action: 'index'; readonly readyOnly: boolean } | { readonly action: 'load'; readonly name: string; readonly config?: unknown } | { readonly action: 'unload'; readonly name: string };
+type Action =
+  | { readonly action: 'index'; readonly readyOnly: boolean }
+  | { readonly action: 'load'; readonly name: string; readonly config?: unknown }
+  | { readonly action: 'unload'; readonly name: string }
+  | { readonly action: 'promote'; readonly name: string; readonly variant: string };
 
 export type ManagementMessage =
   | { type: 'ferry:manage'; id: number; request: Action }
@@ -53,14 +57,20 @@ export class ClusterManagement implements ModelManagement {
     return this.everywhere({ action: 'unload', name });
   }
 
-  private async everywhere(request: Extract<Action, { action: 'load' | 'unload' }>): Promise<ControlOutcome> {
+  async promote(name: string, variant: string): Promise<PromoteOutcome> {
+    return (await this.everywhere({ action: 'promote', name, variant })) as PromoteOutcome;
+  }
+
+  private async everywhere(request: Extract<Action, { action: 'load' | 'unload' | 'promote' }>): Promise<ControlOutcome> {
     const workers = [...this.loadedWorkers];
     if (workers.length === 0) throw new FerryError('UNAVAILABLE', 'no server process has finished loading yet');
     const results = await Promise.allSettled(workers.map((w) => this.ask(w, request)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (results.some((r) => r.status === 'fulfilled')) {
+    const done = results.find((r): r is PromiseFulfilledResult<unknown> => r.status === 'fulfilled');
+    if (done) {
       this.history.delete(request.name);
-      this.history.set(request.name, request);
+      // A promote is replayed as the load of the config it made, so a later process does not depend on the split.
+      this.history.set(request.name, request.action === 'promote' ? { action: 'load', name: request.name, config: (done.value as PromoteOutcome).config } : request);
     }
     if (failed) throw failed.reason;
     return (results[0] as PromiseFulfilledResult<unknown>).value as ControlOutcome;
@@ -93,7 +103,11 @@ export function answerPrimary(management: ModelManagement, loaded: Promise<void>
   process.on('message', (m: ManagementMessage) => {
     if (m?.type !== 'ferry:manage') return;
     const r = m.request;
-    const run = r.action === 'index' ? management.index(r.readyOnly) : r.action === 'load' ? management.load(r.name, r.config) : management.unload(r.name);
+    const run =
+      r.action === 'index' ? management.index(r.readyOnly)
+      : r.action === 'load' ? management.load(r.name, r.config)
+      : r.action === 'promote' ? management.promote(r.name, r.variant)
+      : management.unload(r.name);
     run.then(
       (value) => process.send!({ type: 'ferry:managed', id: m.id, ok: true, value } satisfies ManagementMessage),
       (e: unknown) => {

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { resolveSettings, type ServerSettings } from './config/server-config.js';
 import type { DataPlane } from './dataplane/dataplane.js';
+import { registerExperimentMetrics } from './observe/experiment-metrics.js';
 import { ServingCore } from './core/serving-core.js';
 import type { ModelManagement } from './core/model-control.js';
 import { messageOf } from './errors.js';
@@ -84,9 +85,17 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     log,
     metrics,
     dataplane: { serverName: SERVER_NAME, serverVersion: SERVER_VERSION, extensions: EXTENSIONS, strictReadiness: settings.strictReadiness },
+    experiments: {
+      dataDir: settings.dataDir,
+      maxPredictions: settings.predictionMaxRecords,
+      retentionMs: settings.predictionRetentionHours * 3_600_000,
+      // Feedback reaches whichever process the kernel hands its connection: it cannot find what another recorded.
+      ...(clusterWorker ? { unsupported: 'experiments need one server process (--processes 1): feedback must reach the process that recorded the prediction' } : {}),
+    },
     onChange: () => grpcFront?.syncHealth(),
   });
   const dataplane = core.dataplane;
+  registerExperimentMetrics(metrics.registry, () => dataplane.experiments());
   let managementPort: number | undefined;
   // Named in the 403 the public ports answer a load with; the management port listens after them (port 0 picks one).
   const managementAddress = (): string | undefined => (managementPort === undefined ? managementElsewhere : `${settings.managementHost}:${managementPort}`);

@@ -54,6 +54,8 @@ async function openLocalScorer(ref: ModelRef): Promise<Scorer> {
     loadModels: [name],
     log,
     dataplane: { serverName: 'ferry', serverVersion: '', extensions: [], strictReadiness: false },
+    // A job pins one version (below), so no traffic split applies and nothing is recorded for an experiment.
+    experiments: { dataDir: undefined, maxPredictions: 0, retentionMs: 0, unsupported: 'ferry batch scores one version' },
   });
   await core.load();
   let meta;

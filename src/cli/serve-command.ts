@@ -32,6 +32,9 @@ export function registerServe(program: Command): void {
     .addOption(new Option('--management-port <port>', 'port for model load and unload (REST and gRPC); never served on the public ports').env('FERRY_MANAGEMENT_PORT').default(8082).argParser(integer('management port')))
     .addOption(new Option('--management-host <host>', 'address the management port listens on; anything but loopback needs a token').env('FERRY_MANAGEMENT_HOST').default('127.0.0.1'))
     .addOption(new Option('--management-token <token>', 'bearer token the management port requires (prefer the environment variable: a flag shows in ps)').env('FERRY_MANAGEMENT_TOKEN'))
+    .addOption(new Option('--data-dir <dir>', 'where A/B experiments keep predictions and outcomes (survives a restart); default: in memory').env('FERRY_DATA_DIR'))
+    .addOption(new Option('--prediction-retention-hours <h>', 'experiments: how long a prediction waits for its feedback').env('FERRY_PREDICTION_RETENTION_HOURS').default(168).argParser(positiveNumber('prediction retention')))
+    .addOption(new Option('--prediction-max-records <n>', 'experiments: predictions kept per model for feedback (the oldest go first)').env('FERRY_PREDICTION_MAX_RECORDS').default(500_000).argParser(integer('prediction max records')))
     .action(async (repository: string | undefined, opts: Record<string, unknown>) => {
       const modelRepository = repository ?? process.env.FERRY_MODEL_REPOSITORY;
       if (!modelRepository) {
@@ -57,6 +60,9 @@ export function registerServe(program: Command): void {
         managementPort: opts.managementPort as number,
         managementHost: opts.managementHost as string,
         managementToken: opts.managementToken as string | undefined,
+        dataDir: opts.dataDir as string | undefined,
+        predictionRetentionHours: opts.predictionRetentionHours as number,
+        predictionMaxRecords: opts.predictionMaxRecords as number,
       };
       if (processes > 1 && cluster.isPrimary) {
         try {

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import type { ModelConfig } from './model-config.js';
+import { variantName, type ModelConfig } from './model-config.js';
 
 const positiveInt = z.number().int().positive();
 
@@ -67,6 +67,8 @@ const SessionSchema = z.strictObject({
   execution_providers: z.array(z.enum(['cuda', 'tensorrt', 'webgpu', 'cpu'])).min(1).optional(),
 });
 
+const VariantNameSchema = z.string().min(1).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only');
+
 /** One way a request without a version may be answered: a version of this model, or another model (its default version). */
 const VariantSchema = z
   .strictObject({
@@ -74,9 +76,31 @@ const VariantSchema = z
     model: z.string().min(1).optional(),
     weight: z.number().nonnegative(),
     /** Said in X-Ferry-Variant and the metrics; default `v<version>` or the model's name. */
-    name: z.string().min(1).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only').optional(),
+    name: VariantNameSchema.optional(),
   })
   .refine((v) => (v.version === undefined) !== (v.model === undefined), { message: 'a variant names either a version or a model, not both and not neither' });
+
+/** A variant that gets a copy of each request; its answer is recorded for the experiment, never returned. */
+const ShadowSchema = z
+  .strictObject({ version: positiveInt.optional(), model: z.string().min(1).optional(), name: VariantNameSchema.optional() })
+  .refine((v) => (v.version === undefined) !== (v.model === undefined), { message: 'a shadow names either a version or a model, not both and not neither' });
+
+/** What the application reports back per prediction (POST /v2/models/NAME/feedback), and how variants are compared. */
+const OutcomeSchema = z.strictObject({
+  /** classification: the true label; regression: the true value; reward: a number the answer earned (higher is better). */
+  type: z.enum(['classification', 'regression', 'reward']),
+  /**
+   * Classification: the class labels in the order of the model's probability columns, so a label output or a truth
+   * given as text maps to a column (for log loss). Without it, labels are the column indexes 0, 1, ...
+   */
+  labels: z.array(z.union([z.string(), z.number().int()])).min(2).optional(),
+  /**
+   * The smallest difference worth finding (accuracy: 0.02 = 2 points; regression: in the target's unit; reward: in
+   * its unit). It tunes the sequential test and sets the sample size the results say is still needed. Default: 0.02
+   * for classification; for the others, a tenth of the control's standard deviation once known.
+   */
+  minimum_effect: z.number().positive().optional(),
+});
 
 /** How requests without a version are split between variants (the first is the control). */
 const TrafficSchema = z
@@ -87,12 +111,27 @@ const TrafficSchema = z
       .strictObject({ parameter: z.string().min(1).optional(), header: z.string().min(1).optional() })
       .refine((s) => s.parameter !== undefined || s.header !== undefined, { message: 'sticky needs a parameter or a header' })
       .optional(),
+    shadow: z.array(ShadowSchema).optional(),
+    outcome: OutcomeSchema.optional(),
+    /**
+     * When a candidate answers, the control also runs a copy (recorded, never returned), so their agreement on the
+     * same requests is known before any outcome arrives. Dropped first under load, as shadows are. Default true.
+     */
+    compare: z.boolean().optional(),
+    /** fixed: the weights as written; thompson: weights follow the feedback (Thompson sampling), from the written ones. */
+    allocation: z.enum(['fixed', 'thompson']).optional(),
+    /** thompson: the least share any variant keeps, so none starves (default 0.05). */
+    allocation_floor: z.number().min(0).max(0.5).optional(),
   })
   .superRefine((t, ctx) => {
     if (!t.variants.some((v) => v.weight > 0)) ctx.addIssue({ code: 'custom', path: ['variants'], message: 'the weights must add up to more than 0' });
-    const names = t.variants.map((v) => v.name ?? (v.version !== undefined ? `v${v.version}` : v.model));
+    const names = [...t.variants, ...(t.shadow ?? [])].map(variantName);
     const twice = names.find((n, i) => names.indexOf(n) !== i);
     if (twice !== undefined) ctx.addIssue({ code: 'custom', path: ['variants'], message: `two variants are named '${twice}' (give one a name)` });
+    if (t.allocation === 'thompson' && !t.outcome) ctx.addIssue({ code: 'custom', path: ['allocation'], message: 'thompson allocation learns from feedback: it needs an outcome (outcome: {type: ...})' });
+    if (t.allocation_floor !== undefined && t.allocation_floor * t.variants.length > 1) {
+      ctx.addIssue({ code: 'custom', path: ['allocation_floor'], message: `a floor of ${t.allocation_floor} for ${t.variants.length} variants adds up to more than 1` });
+    }
   });
 
 export const ModelConfigSchema = z.strictObject({

@@ -11,6 +11,11 @@ export type InputConfig = InputConfigSchemaType;
 export type ModelConfig = Readonly<ModelConfigSchemaType>;
 export type TrafficConfig = TrafficSchemaType;
 
+/** A traffic variant's or shadow's name: its own, or `v<version>`, or the other model's name. */
+export function variantName(v: { readonly name?: string | undefined; readonly version?: number | undefined; readonly model?: string | undefined }): string {
+  return v.name ?? (v.version !== undefined ? `v${v.version}` : (v.model as string));
+}
+
 export const DEFAULT_MODEL_FILENAME = 'model.onnx';
 export const DEFAULT_VERSION_POLICY: VersionPolicy = { latest: { num_versions: 1 } };
 

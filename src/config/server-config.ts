@@ -46,6 +46,12 @@ export interface ServerSettings {
   readonly managementHost: string;
   /** Bearer token the management port requires; required when it listens beyond loopback. */
   readonly managementToken?: string;
+  /** Where experiments keep predictions and outcomes (DATA_DIR/experiments/MODEL/); undefined: in memory only. */
+  readonly dataDir?: string;
+  /** Experiments keep a prediction (for feedback to join) this many hours at most. */
+  readonly predictionRetentionHours: number;
+  /** ... and at most this many per model (the oldest go first). */
+  readonly predictionMaxRecords: number;
 }
 
 export const DEFAULT_SETTINGS: Omit<ServerSettings, 'modelRepository'> = Object.freeze({
@@ -63,6 +69,8 @@ export const DEFAULT_SETTINGS: Omit<ServerSettings, 'modelRepository'> = Object.
   allowEmptyRepository: false,
   managementPort: 8082,
   managementHost: '127.0.0.1',
+  predictionRetentionHours: 168,
+  predictionMaxRecords: 500_000,
 });
 
 function checkPort(name: string, port: number): void {
@@ -92,6 +100,8 @@ export function resolveSettings(input: Partial<ServerSettings> & { modelReposito
     throw new Error(`repository poll interval must be a positive number of seconds, got ${s.repositoryPollSecs}`);
   }
   if (s.managementPort !== null) checkPort('management port', s.managementPort);
+  if (!(s.predictionRetentionHours > 0)) throw new Error(`prediction retention must be a positive number of hours, got ${s.predictionRetentionHours}`);
+  if (!Number.isInteger(s.predictionMaxRecords) || s.predictionMaxRecords < 1) throw new Error(`prediction max records must be a positive integer, got ${s.predictionMaxRecords}`);
   checkManagementAccess(s);
   return Object.freeze(s);
 }

@@ -12,7 +12,7 @@
 import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { failedPrecondition, invalid, notFound } from '../errors.js';
-import type { ModelConfig } from '../config/model-config.js';
+import { variantName, type ModelConfig } from '../config/model-config.js';
 import type { ModelControlMode } from '../config/server-config.js';
 import type { ApplyResult, IndexEntry, LoadRound, ModelRegistry } from '../registry/registry.js';
 import { modelFolderNames, scanModel, scanRepository, type ModelOnDisk } from '../repository/model-repository.js';
@@ -26,6 +26,14 @@ export interface ModelManagement {
   /** `config`: a JSON model config (text or object) to load with instead of the config file. */
   load(name: string, config?: unknown): Promise<ControlOutcome>;
   unload(name: string): Promise<ControlOutcome>;
+  /** Makes one variant of the model's traffic split the only one (a load with the config changed so). */
+  promote(name: string, variant: string): Promise<PromoteOutcome>;
+}
+
+export interface PromoteOutcome extends ControlOutcome {
+  readonly promoted: string;
+  /** The config now served (held as a load's config is, until the model's next load or unload). */
+  readonly config: ModelConfig;
 }
 
 export const NOT_LOADED_EXPLICIT = 'not loaded: the model control mode is explicit (load it with POST /v2/repository/models/NAME/load on the management port, or --load-model at start)';
@@ -98,7 +106,7 @@ export class ModelControl implements ModelManagement {
   }
 
   async load(name: string, rawConfig?: unknown): Promise<ControlOutcome> {
-    this.allowed('load');
+    this.allowed('loaded');
     checkName(name);
     this.registry.assertIdle(name);
     const override = rawConfig === undefined ? undefined : await parseOverride(rawConfig);
@@ -117,7 +125,7 @@ export class ModelControl implements ModelManagement {
   }
 
   async unload(name: string): Promise<ControlOutcome> {
-    this.allowed('unload');
+    this.allowed('unloaded');
     checkName(name);
     this.registry.assertIdle(name);
     if (!this.registry.has(name)) {
@@ -132,9 +140,25 @@ export class ModelControl implements ModelManagement {
     return { model: name, loaded: [], unloaded, serving: [] };
   }
 
-  private allowed(action: string): void {
+  async promote(name: string, variant: string): Promise<PromoteOutcome> {
+    this.allowed('promoted');
+    checkName(name);
+    if (typeof variant !== 'string' || variant === '') throw invalid('promote needs "variant": the name of one of the traffic split\'s variants (as X-Ferry-Variant says it)');
+    const current = this.registry.model(name).config;
+    const traffic = current.traffic;
+    if (!traffic) throw failedPrecondition(`model '${name}' has no traffic split to promote a variant of`);
+    const chosen = traffic.variants.find((v) => variantName(v) === variant);
+    if (!chosen) throw notFound(`model '${name}' has no traffic variant '${variant}' (its variants: ${traffic.variants.map(variantName).join(', ')})`);
+    // The outcome and shadows stay: the experiment's results remain readable and shadows keep learning.
+    const { allocation: _allocation, allocation_floor: _floor, ...rest } = traffic;
+    const config: ModelConfig = { ...current, traffic: { ...rest, variants: [{ ...chosen, weight: 1 }] } };
+    const outcome = await this.load(name, config);
+    return { ...outcome, promoted: variant, config };
+  }
+
+  private allowed(done: string): void {
     if (this.mode === 'none') {
-      throw failedPrecondition(`models cannot be ${action}ed on request: the model control mode is 'none' (start with --model-control-mode explicit or poll)`);
+      throw failedPrecondition(`models cannot be ${done} on request: the model control mode is 'none' (start with --model-control-mode explicit or poll)`);
     }
   }
 

@@ -19,6 +19,7 @@ import { RepositoryPoller } from '../repository/repository-poller.js';
 import { loadRuntime, type RuntimeLoader } from '../runtime/load.js';
 import type { ModelControlMode } from '../config/server-config.js';
 import { ModelControl, NOT_LOADED_EXPLICIT } from './model-control.js';
+import { DEFAULT_PREDICTION_MAX_RECORDS, DEFAULT_PREDICTION_RETENTION_HOURS, ExperimentBook, type ExperimentStoreSettings } from '../experiment/experiment-book.js';
 
 export interface CoreOptions {
   /** A repository folder, or one .onnx file served as one model. */
@@ -35,7 +36,9 @@ export interface CoreOptions {
   readonly loader?: RuntimeLoader;
   readonly log: Logger;
   readonly metrics?: Metrics;
-  readonly dataplane: DataPlaneOptions;
+  readonly dataplane: Omit<DataPlaneOptions, 'log'>;
+  /** Where experiments keep predictions and outcomes, and for how long (default: in memory, the default bounds). */
+  readonly experiments?: ExperimentStoreSettings;
   /** Called after any change to what is served (readiness may have changed: the gRPC health service follows it). */
   readonly onChange?: () => void;
 }
@@ -44,6 +47,7 @@ export class ServingCore {
   readonly registry: ModelRegistry;
   readonly dataplane: DataPlane;
   readonly control: ModelControl;
+  readonly experiments: ExperimentBook;
   private readonly poller: RepositoryPoller | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
@@ -53,10 +57,12 @@ export class ServingCore {
     private readonly options: CoreOptions,
     private readonly found: readonly ModelOnDisk[],
   ) {
-    this.registry = new ModelRegistry(options.loader ?? loadRuntime, options.log, options.metrics);
+    this.experiments = new ExperimentBook(options.experiments ?? { dataDir: undefined, maxPredictions: DEFAULT_PREDICTION_MAX_RECORDS, retentionMs: DEFAULT_PREDICTION_RETENTION_HOURS * 3_600_000 });
+    this.registry = new ModelRegistry(options.loader ?? loadRuntime, options.log, options.metrics, this.experiments);
     // A load on request is logged by the management port, with who asked; only the poller's changes are logged here.
     this.control = new ModelControl(this.registry, options, (source, round, retry) => this.applyModel(source, round, retry, false));
-    this.dataplane = new DataPlane(this.registry, options.dataplane, (readyOnly) => this.control.index(readyOnly));
+    const experimentsOff = options.experiments?.unsupported;
+    this.dataplane = new DataPlane(this.registry, { ...options.dataplane, log: options.log, ...(experimentsOff !== undefined ? { experimentsOff } : {}) }, (readyOnly) => this.control.index(readyOnly));
     this.poller = options.controlMode === 'poll' ? new RepositoryPoller(options.repository, options.modelName, options.log) : undefined;
   }
 
@@ -115,12 +121,13 @@ export class ServingCore {
     return `loaded again from the repository: ${names.join(', ') || 'no model (none is loaded)'}${failed.length ? `; failed: ${failed.join('; ')}` : ''}`;
   }
 
-  /** Stops polling, waits for a poll in progress, drains and unloads every model. */
+  /** Stops polling, waits for a poll in progress, drains and unloads every model, checkpoints the experiments. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.pollTimer);
     await this.polling;
     await this.registry.unloadAll();
+    await this.experiments.closeAll();
   }
 
   /** Applies models together in one round (their loads time themselves after the round: LoadContext.settled). */

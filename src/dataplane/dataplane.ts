@@ -2,10 +2,17 @@
  * The data plane: the one entry for predictions and metadata, whatever protocol a request came in by.
  * validate -> route (registry) -> run (runtime) -> response. Fronts only translate wire formats to these calls.
  */
-import type { ModelRegistry, IndexEntry } from '../registry/registry.js';
+import type { ModelRegistry, IndexEntry, Route } from '../registry/registry.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { ExperimentCalls } from './experiment-calls.js';
 import type { TensorSpec } from '../tensor/tensor.js';
+import type { Logger } from '../observe/logger.js';
 import { checkRequest } from './check-request.js';
-import { invalid, isFerryError } from '../errors.js';
+import { failedPrecondition, invalid, isFerryError } from '../errors.js';
+import type { Experiment, FeedbackResult } from '../experiment/experiment.js';
+import { experimentReport, type ExperimentReport } from '../experiment/experiment-report.js';
+import { parseFeedback } from '../experiment/feedback-body.js';
+import { planOf } from '../experiment/experiment-plan.js';
 import type { InferenceRequest, InferenceResponse, ModelMetadata, ServerMetadata, TensorMetadata } from './types.js';
 
 export interface DataPlaneOptions {
@@ -13,6 +20,9 @@ export interface DataPlaneOptions {
   readonly serverVersion: string;
   readonly extensions: readonly string[];
   readonly strictReadiness: boolean;
+  readonly log: Logger;
+  /** Why experiments cannot run in this process (several server processes), if so. */
+  readonly experimentsOff?: string;
 }
 
 /** The repository index as the model control keeps it (models on disk but not loaded included). */
@@ -22,12 +32,15 @@ export class DataPlane {
   /** False once a graceful stop has begun: readiness goes down first so load balancers move away. */
   private accepting = true;
   private started = false;
+  private readonly experimentCalls: ExperimentCalls;
 
   constructor(
     readonly registry: ModelRegistry,
     private readonly options: DataPlaneOptions,
     private readonly indexSource: IndexSource = async (readyOnly) => registry.index().filter((e) => !readyOnly || e.state === 'READY'),
-  ) {}
+  ) {
+    this.experimentCalls = new ExperimentCalls(registry, options.log);
+  }
 
   /** Called when the start-up load has finished (whatever its outcome). */
   markStarted(): void {
@@ -96,18 +109,64 @@ export class DataPlane {
     return this.indexSource(readyOnly);
   }
 
+  /** POST /v2/models/NAME/feedback: outcomes joined with the predictions they are for. */
+  async feedback(name: string, body: Record<string, unknown>): Promise<FeedbackResult> {
+    const e = this.experimentOf(name);
+    const outcome = e.plan.outcome;
+    if (!outcome) throw failedPrecondition(`model '${name}' takes no feedback: its traffic config has shadows but no outcome (add outcome: {type: classification|regression|reward})`);
+    return e.feedback(parseFeedback(body, outcome.type));
+  }
+
+  /** GET /v2/models/NAME/experiment: the experiment's results so far (once its store is read, after a restart). */
+  async experiment(name: string): Promise<ExperimentReport> {
+    const e = this.experimentOf(name);
+    await e.ready;
+    return experimentReport(e, this.weightsOf(name));
+  }
+
+  /** Every running experiment's results (the ferry_experiment_* metrics). */
+  experiments(): ExperimentReport[] {
+    const reports: ExperimentReport[] = [];
+    for (const name of this.registry.names()) {
+      const e = this.registry.model(name).experiment;
+      if (e) reports.push(experimentReport(e, this.weightsOf(name)));
+    }
+    return reports;
+  }
+
+  /** NOT_FOUND for an unknown model, FAILED_PRECONDITION for one that runs no experiment. */
+  checkExperiment(name: string): void {
+    this.experimentOf(name);
+  }
+
+  private experimentOf(name: string): Experiment {
+    const m = this.registry.model(name);
+    if (m.experiment) return m.experiment;
+    const off = this.options.experimentsOff;
+    if (off !== undefined && m.config.traffic && planOf(m.config.traffic)) throw failedPrecondition(`model '${name}': ${off}`);
+    throw failedPrecondition(`model '${name}' runs no experiment: give its config.yaml a traffic split with an outcome (traffic: {variants: [...], outcome: {type: classification}}) or a shadow`);
+  }
+
+  private weightsOf(name: string): Map<string, number> {
+    return new Map((this.registry.model(name).split?.variants ?? []).map((v) => [v.name, v.weight]));
+  }
+
   async infer(request: InferenceRequest): Promise<InferenceResponse> {
-    const { version, variant } = this.registry.route(request.modelName, request.modelVersion, request);
+    const route = this.registry.route(request.modelName, request.modelVersion, request);
+    const { version, variant } = route;
     const started = performance.now();
     let outputs;
+    let copies;
     try {
       const { inputs, outputNames } = checkRequest(version, request);
+      if (route.experiment !== undefined) copies = this.experimentCalls.copiesFor(route, inputs);
       outputs = await version.batcher.infer(inputs, outputNames, deadlineOf(request, started));
     } catch (e) {
       version.metrics?.requestDone(performance.now() - started, isFerryError(e) ? e.code : 'INTERNAL');
       throw e;
     }
     version.metrics?.requestDone(performance.now() - started);
+    if (route.experiment !== undefined) return this.experimentAnswer(route, request, outputs, copies);
     return {
       modelName: version.modelName,
       modelVersion: String(version.version),
@@ -115,6 +174,14 @@ export class DataPlane {
       variant, // a plain property, undefined without a split: no second spread on every answer
       outputs,
     };
+  }
+
+  /** An answer in an experiment: it gets an id, is recorded before it is returned, then its copies run. */
+  private async experimentAnswer(route: Route, request: InferenceRequest, outputs: Tensor[], copies: Tensor[] | undefined): Promise<InferenceResponse> {
+    const id = this.experimentCalls.idOf(request);
+    await this.experimentCalls.recordAnswer(route, id, outputs);
+    if (copies) this.experimentCalls.runCopies(route, request, id, copies);
+    return { modelName: route.version.modelName, modelVersion: String(route.version.version), id, variant: route.variant, recorded: true, outputs };
   }
 }
 

@@ -27,7 +27,10 @@ export interface InferenceResponse {
   readonly modelVersion: string;
   /** The traffic split variant that answered; undefined without a split (or with a version named). */
   readonly variant?: string;
+  /** The request's id, or one ferry made for an answer an experiment recorded (feedback names it). */
   readonly id?: string;
+  /** True when an experiment recorded the answer under `id` (the REST front then says it in X-Request-Id). */
+  readonly recorded?: boolean;
   readonly outputs: readonly Tensor[];
 }
 

@@ -14,6 +14,13 @@ import { ModelVersion } from './model-version.js';
 import { TrafficSplit } from './traffic-split.js';
 import type { TrafficMetrics } from '../observe/metrics.js';
 import { loadVersion, type LoadRound, type VersionLoaderDeps } from './version-loader.js';
+import { planOf } from '../experiment/experiment-plan.js';
+import type { Experiment } from '../experiment/experiment.js';
+import type { ExperimentBook } from '../experiment/experiment-book.js';
+
+export interface ModelEntryDeps extends VersionLoaderDeps {
+  readonly experiments?: ExperimentBook;
+}
 
 /** What one apply did, for the log and the management API's answer. */
 export interface ApplyResult {
@@ -36,13 +43,15 @@ export class ModelEntry {
   /** How requests without a version are split (config.yaml `traffic`), and its counters. */
   split: TrafficSplit | undefined;
   trafficMetrics: TrafficMetrics | undefined;
+  /** What the split's experiment records (traffic.outcome or traffic.shadow), if it asks for one. */
+  experiment: Experiment | undefined;
   private splitKey = 'null';
   /** Loads that failed, by version: what was tried (fingerprint and config) so the same is not retried on every poll. */
   private readonly failedAttempts = new Map<number, { readonly attempt: string; readonly reason: string }>();
 
   constructor(
     readonly name: string,
-    private readonly deps: VersionLoaderDeps,
+    private readonly deps: ModelEntryDeps,
   ) {}
 
   get anyReady(): boolean {
@@ -150,6 +159,13 @@ export class ModelEntry {
     this.deps.metrics?.forgetTraffic(this.name);
     this.split = config.traffic ? new TrafficSplit(config.traffic) : undefined;
     this.trafficMetrics = this.split ? this.deps.metrics?.forTraffic(this.name, this.split.variants.map((v) => v.name)) : undefined;
+    this.experiment = this.deps.experiments?.forModel(this.name, planOf(config.traffic));
+    if (this.experiment) {
+      const split = this.split as TrafficSplit;
+      // Thompson allocation moves this split's weights; weights learnt before a restart apply at once.
+      this.experiment.onWeights = (weights) => split.setWeights(weights);
+      if (this.experiment.plan.thompson && this.experiment.weights) split.setWeights(this.experiment.weights);
+    }
     for (const v of this.split?.variants ?? []) {
       if (v.version !== undefined && !wanted.has(v.version)) {
         this.deps.log.warn({ model: this.name }, `model '${this.name}': traffic variant '${v.name}' names version ${v.version}, which the version policy does not serve (${describePolicy(config.version_policy ?? DEFAULT_VERSION_POLICY)}): its share goes to the control; serve it with version_policy: {all: {}} or {specific: ...}`);

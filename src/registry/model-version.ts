@@ -8,6 +8,7 @@ import type { ModelRuntime } from '../runtime/runtime.js';
 import type { TensorSpec } from '../tensor/tensor.js';
 import type { DynamicBatcher } from '../batching/dynamic-batcher.js';
 import type { VersionMetrics } from '../observe/metrics.js';
+import type { Experiment } from '../experiment/experiment.js';
 
 export type ModelState = 'LOADING' | 'READY' | 'UNAVAILABLE' | 'UNLOADING';
 
@@ -15,6 +16,8 @@ export type ModelState = 'LOADING' | 'READY' | 'UNAVAILABLE' | 'UNLOADING';
 export interface Route {
   readonly version: ModelVersion;
   readonly variant: string | undefined;
+  /** The model's experiment, which records the answer (undefined: none, or a version named in the request). */
+  readonly experiment?: Experiment;
 }
 
 export class ModelVersion {

@@ -13,6 +13,7 @@ import type { Metrics } from '../observe/metrics.js';
 import { ModelEntry, type ApplyResult } from './model-entry.js';
 import type { ModelState, ModelVersion, Route } from './model-version.js';
 import type { RoutingKeySource, Variant } from './traffic-split.js';
+import type { ExperimentBook } from '../experiment/experiment-book.js';
 import type { LoadRound } from './version-loader.js';
 
 export type { ApplyResult } from './model-entry.js';
@@ -34,10 +35,10 @@ export class ModelRegistry {
   private readonly notLoaded = new Map<string, string>();
   /** The change in progress per model (apply or unload). */
   private readonly changing = new Map<string, Promise<unknown>>();
-  private readonly deps: { loader: RuntimeLoader; log: Logger; metrics?: Metrics };
+  private readonly deps: { loader: RuntimeLoader; log: Logger; metrics?: Metrics; experiments?: ExperimentBook };
 
-  constructor(loader: RuntimeLoader, log: Logger, metrics?: Metrics) {
-    this.deps = { loader, log, ...(metrics ? { metrics } : {}) };
+  constructor(loader: RuntimeLoader, log: Logger, metrics?: Metrics, experiments?: ExperimentBook) {
+    this.deps = { loader, log, ...(metrics ? { metrics } : {}), ...(experiments ? { experiments } : {}) };
   }
 
   /** True while a change to `name` is in progress. */
@@ -77,6 +78,7 @@ export class ModelRegistry {
       const unloaded = await entry.unloadAll(reason);
       this.models.delete(name);
       this.deps.metrics?.forgetTraffic(name);
+      this.deps.experiments?.forModel(name, undefined);
       this.notLoaded.set(name, reason);
       return unloaded;
     });
@@ -156,11 +158,20 @@ export class ModelRegistry {
       if (!version) throw unavailable(`model '${name}': no variant of its traffic split can answer (${split.variants.map((v) => v.name).join(', ')}); ${this.whyNot(m, chosen)}`);
     }
     if (counters) counters.variant(variant.name).value++;
-    return { version, variant: variant.name };
+    return { version, variant: variant.name, experiment: m.experiment };
+  }
+
+  /**
+   * The READY version a traffic target of model `name` stands for (a version of it, or another model's default
+   * version), if any: where a shadow's or a comparison's copy goes.
+   */
+  targetVersion(name: string, target: { readonly model: string | undefined; readonly version: number | undefined }): ModelVersion | undefined {
+    const m = this.models.get(name);
+    return m ? this.variantVersion(m, target) : undefined;
   }
 
   /** The READY version a variant stands for, if any. */
-  private variantVersion(m: ModelEntry, v: Variant): ModelVersion | undefined {
+  private variantVersion(m: ModelEntry, v: { readonly model: string | undefined; readonly version: number | undefined }): ModelVersion | undefined {
     if (v.model === undefined) {
       const version = m.versions.get(v.version as number);
       return version?.state === 'READY' ? version : undefined;

@@ -6,7 +6,7 @@
  * growing from 10% to 20%) exactly the keys that must move do, and no others; with three, measured, 22% of keys move
  * where 20% must (test/registry/traffic-split.test.ts). No state is kept: every server process agrees.
  */
-import type { TrafficConfig } from '../config/model-config.js';
+import { variantName, type TrafficConfig } from '../config/model-config.js';
 
 export interface Variant {
   /** Said in X-Ferry-Variant and the metrics. */
@@ -24,24 +24,37 @@ export interface RoutingKeySource {
 }
 
 export class TrafficSplit {
-  readonly variants: readonly Variant[];
-  private readonly cumulative: number[];
-  private readonly total: number;
+  variants: readonly Variant[];
+  private cumulative: number[] = [];
+  private total = 0;
   private readonly parameter: string | undefined;
   private readonly header: string | undefined;
 
   constructor(config: TrafficConfig) {
     this.variants = config.variants.map((v) => ({
-      name: v.name ?? (v.version !== undefined ? `v${v.version}` : (v.model as string)),
+      name: variantName(v),
       model: v.model,
       version: v.version,
       weight: v.weight,
     }));
+    this.sumWeights();
+    this.parameter = config.sticky?.parameter;
+    this.header = config.sticky?.header?.toLowerCase();
+  }
+
+  /**
+   * New weights by variant name (Thompson allocation); variants not named keep theirs. Sticky keys move as a weight
+   * change moves them: as few as the new shares allow.
+   */
+  setWeights(weights: ReadonlyMap<string, number>): void {
+    this.variants = this.variants.map((v) => ({ ...v, weight: weights.get(v.name) ?? v.weight }));
+    this.sumWeights();
+  }
+
+  private sumWeights(): void {
     let sum = 0;
     this.cumulative = this.variants.map((v) => (sum += v.weight));
     this.total = sum;
-    this.parameter = config.sticky?.parameter;
-    this.header = config.sticky?.header?.toLowerCase();
   }
 
   get sticky(): boolean {

@@ -69,3 +69,35 @@ export function identityModel(datatypes: string[]): Uint8Array {
   });
   return onnx.ModelProto.encode(model).finish();
 }
+
+/**
+ * A classifier with a known rule, for experiments: input FP32 [N, 30] -> output FP32 [N, 3], the softmax of 10 times
+ * features order[0], order[1], order[2]; so a row's class is the position of the largest of those three features.
+ * Two models with different orders disagree exactly where the test wants them to. `slowLayers` adds that many
+ * 1024x1024 matrix products per row whose weights are all 0 (same answers, a few ms per batch more): a slow model.
+ */
+export function ruleClassifierModel(order: readonly [number, number, number], slowLayers = 0): Uint8Array {
+  const { onnx } = onnxProto;
+  const FLOAT = onnx.TensorProto.DataType.FLOAT;
+  const weights = new Float32Array(30 * 3);
+  order.forEach((feature, k) => (weights[feature * 3 + k] = 10));
+  const value = (name: string, width: number) => ({ name, type: { tensorType: { elemType: FLOAT, shape: { dim: [{ dimParam: 'N' }, { dimValue: width }] } } } });
+  const initializer = (name: string, rows: number, columns: number, data = new Float32Array(rows * columns)) => ({ name, dataType: FLOAT, dims: [rows, columns], rawData: new Uint8Array(data.buffer) });
+  const nodes: object[] = [{ opType: 'MatMul', input: ['input', 'W'], output: [slowLayers > 0 ? 'rule' : 'logits'] }];
+  const initializers = [initializer('W', 30, 3, weights)];
+  if (slowLayers > 0) {
+    nodes.push({ opType: 'MatMul', input: ['input', 'S0'], output: ['h0'] });
+    initializers.push(initializer('S0', 30, 1024));
+    initializers.push(initializer('S', 1024, 1024)); // one weight for every layer: the file stays small
+    for (let i = 1; i <= slowLayers; i++) nodes.push({ opType: 'MatMul', input: [`h${i - 1}`, 'S'], output: [`h${i}`] });
+    nodes.push({ opType: 'MatMul', input: [`h${slowLayers}`, 'Z'], output: ['zero'] }, { opType: 'Add', input: ['rule', 'zero'], output: ['logits'] });
+    initializers.push(initializer('Z', 1024, 3));
+  }
+  nodes.push({ opType: 'Softmax', input: ['logits'], output: ['output'], attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] });
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 13 }],
+    graph: { name: 'rule', node: nodes, initializer: initializers, input: [value('input', 30)], output: [value('output', 3)] },
+  });
+  return onnx.ModelProto.encode(model).finish();
+}

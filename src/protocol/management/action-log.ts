@@ -8,7 +8,7 @@ export interface Caller {
   readonly from: string;
 }
 
-export async function logAction(log: Logger, action: 'load' | 'unload', model: string, who: Caller, withConfig: boolean, run: () => Promise<ControlOutcome>): Promise<ControlOutcome> {
+export async function logAction<O extends ControlOutcome>(log: Logger, action: 'load' | 'unload' | 'promote', model: string, who: Caller, withConfig: boolean, run: () => Promise<O>): Promise<O> {
   const fields = { action, model, via: who.via, from: who.from, ...(withConfig ? { config: 'from the request' } : {}) };
   const asked = `management: ${action} of model '${model}' (${who.via} from ${who.from}${withConfig ? ', config from the request' : ''})`;
   try {

@@ -4,6 +4,7 @@
  *   GET|POST /v2/repository/index                  {"ready": true} lists READY rows only
  *   POST     /v2/repository/models/NAME/load       {"parameters": {"config": "<JSON model config>"}}
  *   POST     /v2/repository/models/NAME/unload
+ *   POST     /v2/repository/models/NAME/promote    {"variant": "v4"}: the traffic split's only variant from now on
  *   GET      /v2/health/live
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -16,7 +17,7 @@ import type { BearerToken } from './bearer-token.js';
 import { checkUnloadParameters, loadParameters } from './load-parameters.js';
 import { logAction, type Caller } from './action-log.js';
 
-const MODEL_ACTION = /^\/v2\/repository\/models\/([^/]+)\/(load|unload)\/?$/;
+const MODEL_ACTION = /^\/v2\/repository\/models\/([^/]+)\/(load|unload|promote)\/?$/;
 /** A load's config is small; anything bigger is not a config. */
 const BODY_LIMIT = 1024 * 1024;
 
@@ -53,6 +54,13 @@ export class ManagementRest {
     if (m[2] === 'load') {
       const { config } = loadParameters(body.parameters);
       const outcome = await logAction(this.log, 'load', name, who, config !== undefined, () => this.management.load(name, config));
+      return sendBody(req, res, JSON_TYPE, JSON.stringify(outcome));
+    }
+    if (m[2] === 'promote') {
+      const extra = Object.keys(body).filter((k) => k !== 'variant');
+      if (extra.length || typeof body.variant !== 'string') throw new FerryError('INVALID_ARGUMENT', `a promote body is {"variant": "<name>"}${extra.length ? ` (unexpected ${extra.map((k) => `'${k}'`).join(', ')})` : ''}`);
+      const variant = body.variant;
+      const outcome = await logAction(this.log, 'promote', name, who, false, () => this.management.promote(name, variant));
       return sendBody(req, res, JSON_TYPE, JSON.stringify(outcome));
     }
     checkUnloadParameters(body.parameters);

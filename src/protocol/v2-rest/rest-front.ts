@@ -27,14 +27,20 @@ export interface RestFrontOptions {
 
 /** Which traffic split variant answered (the V2 body says the model and version). */
 const VARIANT_HEADER = 'X-Ferry-Variant';
+/** The id feedback names, for an answer an experiment recorded (also the body's `id`). */
+const REQUEST_ID_HEADER = 'X-Request-Id';
 
 /** Control requests (index, load) are small JSON objects. */
 const CONTROL_BODY_BYTES = 1024 * 1024;
 
 /** /v2/models/NAME[/versions/V][/ready|/infer] */
 const MODEL_ROUTE = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer)?\/?$/;
-/** Triton's /v2/repository/models/NAME/load|unload: the management port's, refused here. */
-const REPOSITORY_CHANGE_ROUTE = /^\/v2\/repository\/models\/[^/]+\/(?:load|unload)\/?$/;
+/** /v2/models/NAME/feedback|experiment: an experiment's outcomes in, its results out (ferry's own routes). */
+const EXPERIMENT_ROUTE = /^\/v2\/models\/([^/]+)\/(feedback|experiment)\/?$/;
+/** Feedback bodies: up to 10,000 outcomes. */
+const FEEDBACK_BODY_BYTES = 16 * 1024 * 1024;
+/** Triton's /v2/repository/models/NAME/load|unload, and promote: the management port's, refused here. */
+const REPOSITORY_CHANGE_ROUTE = /^\/v2\/repository\/models\/[^/]+\/(?:load|unload|promote)\/?$/;
 
 export class RestFront {
   /** Set during a graceful stop: every response then asks the client to close its connection. */
@@ -71,6 +77,17 @@ export class RestFront {
         return send(res, 200);
       }
       return sendBody(req, res, JSON_TYPE, JSON.stringify(dp.modelMetadata(name, version)));
+    }
+    const x = EXPERIMENT_ROUTE.exec(path);
+    if (x) {
+      const name = decodeSegment(x[1] as string);
+      if (x[2] === 'experiment') {
+        allow(method, 'GET');
+        return sendBody(req, res, JSON_TYPE, JSON.stringify(await dp.experiment(name)));
+      }
+      allow(method, 'POST');
+      dp.checkExperiment(name); // an unknown model or one with no experiment is said before the body is read
+      return sendBody(req, res, JSON_TYPE, JSON.stringify(await dp.feedback(name, await readJsonObject(req, FEEDBACK_BODY_BYTES))));
     }
     switch (path) {
       case '/v2/health/live':
@@ -118,6 +135,7 @@ export class RestFront {
     const timeout = timeoutHeader(req);
     const response = await this.dataplane.infer(timeout === undefined ? request : { ...request, deadline: performance.now() + timeout });
     if (response.variant !== undefined) res.setHeader(VARIANT_HEADER, response.variant);
+    if (response.recorded) res.setHeader(REQUEST_ID_HEADER, response.id as string);
     if (!binary) return sendBody(req, res, JSON_TYPE, inferResponseJson(response));
     const { json, raw } = binaryInferResponse(response, binary);
     const rawBytes = raw.reduce((n, r) => n + r.byteLength, 0);
