@@ -57,7 +57,7 @@ export class ServingCore {
     private readonly options: CoreOptions,
     private readonly found: readonly ModelOnDisk[],
   ) {
-    this.experiments = new ExperimentBook(options.experiments ?? { dataDir: undefined, maxPredictions: DEFAULT_PREDICTION_MAX_RECORDS, retentionMs: DEFAULT_PREDICTION_RETENTION_HOURS * 3_600_000 });
+    this.experiments = new ExperimentBook(options.experiments ?? { dataDir: undefined, maxPredictions: DEFAULT_PREDICTION_MAX_RECORDS, retentionMs: DEFAULT_PREDICTION_RETENTION_HOURS * 3_600_000 }, options.log);
     this.registry = new ModelRegistry(options.loader ?? loadRuntime, options.log, options.metrics, this.experiments);
     // A load on request is logged by the management port, with who asked; only the poller's changes are logged here.
     this.control = new ModelControl(this.registry, options, (source, round, retry) => this.applyModel(source, round, retry, false));

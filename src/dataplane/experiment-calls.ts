@@ -26,8 +26,6 @@ interface CopyTarget {
 }
 
 export class ExperimentCalls {
-  private warnedRecord = false;
-
   constructor(
     private readonly registry: ModelRegistry,
     private readonly log: Logger,
@@ -54,9 +52,8 @@ export class ExperimentCalls {
     try {
       await e.record(id, route.variant as string, 'a', summarize(outputs, outcome?.type === 'classification', outcome?.labels));
     } catch (error) {
-      e.counters.recordFailures++;
-      if (!this.warnedRecord) {
-        this.warnedRecord = true;
+      // Said once per experiment: a store that cannot write fails every answer's record the same way.
+      if (++e.counters.recordFailures === 1) {
         this.log.error({ model: e.model }, `model '${e.model}': predictions are not being recorded (feedback for them will be unmatched): ${(error as Error).message}`);
       }
     }

@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { Experiment, type ExperimentLimits } from './experiment.js';
 import type { ExperimentPlan } from './experiment-plan.js';
+import type { Logger } from '../observe/logger.js';
 
 export interface ExperimentStoreSettings extends ExperimentLimits {
   /** --data-dir: where experiments keep their predictions and outcomes; undefined: in memory only. */
@@ -23,7 +24,10 @@ export class ExperimentBook {
   /** Experiments being closed, by model: one opened again for the same model waits for its files. */
   private readonly closing = new Map<string, Promise<void>>();
 
-  constructor(readonly settings: ExperimentStoreSettings) {}
+  constructor(
+    readonly settings: ExperimentStoreSettings,
+    private readonly log?: Logger,
+  ) {}
 
   /** The model's experiment for this plan: the running one (its plan updated), a new one, or none (closed). */
   forModel(model: string, plan: ExperimentPlan | undefined): Experiment | undefined {
@@ -45,6 +49,10 @@ export class ExperimentBook {
     const dir = this.settings.dataDir === undefined ? undefined : join(this.settings.dataDir, 'experiments', model);
     const experiment = new Experiment(model, plan, dir, this.settings, this.closing.get(model));
     this.experiments.set(model, experiment);
+    experiment.ready.then(
+      () => this.log?.info({ model, store: dir ?? 'memory' }, `model '${model}': experiment recording ${dir ? `in ${dir}` : 'in memory (start with --data-dir to keep it across restarts)'}${experiment.indexed ? `, ${experiment.indexed} predictions restored` : ''}`),
+      (e: unknown) => this.log?.error({ model }, `model '${model}': the experiment cannot open its store, so nothing is recorded: ${(e as Error).message}`),
+    );
     return experiment;
   }
 

@@ -50,6 +50,7 @@ interface Waiter {
 }
 
 const STATE_FILE = 'state.json';
+const LOCK_FILE = 'LOCK';
 const segmentFile = (n: number): string => `${String(n).padStart(8, '0')}.jsonl`;
 
 export class RecordLog<R extends LogRecord> {
@@ -75,6 +76,7 @@ export class RecordLog<R extends LogRecord> {
     const dir = options.dir;
     if (dir === undefined) return { log, state: undefined };
     await mkdir(dir, { recursive: true });
+    await lock(dir);
     const saved = await readFile(join(dir, STATE_FILE), 'utf8').then((text) => JSON.parse(text) as { through: number; state: unknown }, (e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT') return undefined;
       throw new Error(`cannot read ${join(dir, STATE_FILE)}: ${e.message}`);
@@ -165,6 +167,7 @@ export class RecordLog<R extends LogRecord> {
     if (this.pending.length > 0 || this.writing) await new Promise<void>((resolve, reject) => this.waiters.push({ through: this.seq, durable: true, resolve, reject }));
     await this.handle?.close();
     this.handle = undefined;
+    if (this.options.dir !== undefined) await rm(join(this.options.dir, LOCK_FILE), { force: true });
   }
 
   private async drain(): Promise<void> {
@@ -214,5 +217,33 @@ export class RecordLog<R extends LogRecord> {
     const number = (this.segments[this.segments.length - 1]?.number ?? 0) + 1;
     this.handle = await open(join(dir, segmentFile(number)), 'a');
     this.segments.push({ number, records: 0, lastTime: 0, lastSeq: this.written });
+  }
+}
+
+/**
+ * Two servers appending to one log would interleave sequence numbers and each replay the other's records: the folder
+ * is taken with a file naming this process. One left by a process that is gone (a kill -9) is taken over.
+ */
+async function lock(dir: string): Promise<void> {
+  const file = join(dir, LOCK_FILE);
+  try {
+    await writeFile(file, String(process.pid), { flag: 'wx' });
+    return;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  const holder = Number(await readFile(file, 'utf8').catch(() => ''));
+  if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) {
+    throw new Error(`${dir} is in use by another process (pid ${holder}): give each server its own --data-dir`);
+  }
+  await writeFile(file, String(process.pid));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

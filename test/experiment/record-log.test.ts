@@ -74,6 +74,16 @@ describe('record log', () => {
     await log.close();
   });
 
+  it('refuses a folder another live process holds, and takes over one a killed process left', async () => {
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(dir, 'LOCK'), String(process.ppid)); // alive: the process that started this test
+    await assert.rejects(openLog(dir), /in use by another process \(pid \d+\): give each server its own --data-dir/);
+    writeFileSync(join(dir, 'LOCK'), '999999999'); // no such process
+    const { log } = await openLog(dir);
+    await log.close();
+    assert.ok(!readdirSync(dir).includes('LOCK'), 'closing lets the folder go');
+  });
+
   it('keeps nothing on disk without a folder, and still calls onWritten in order', async () => {
     const { log } = await openLog(undefined);
     const seen: number[] = [];
