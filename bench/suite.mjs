@@ -56,6 +56,8 @@ Options:
   --split-variant         also measure ferry with breast_cancer and mlp split between two versions (traffic)
   --split-weights A,B     the split's weights (default 50,50; 100,0 routes every request through the split to one
                           version, so batches are as without a split: the routing's own cost)
+  --split-outcome TYPE    the split also runs an experiment (outcome: {type: TYPE}, --data-dir in the work folder):
+                          every answer recorded, and the control's comparison copy of each candidate request
   --python PATH           the Python with scikit-learn, torch, onnx (default /usr/bin/python3)
 `;
 
@@ -82,6 +84,7 @@ const { values: flags, positionals } = parseArgs({
     'one-thread-variant': { type: 'boolean' },
     'split-variant': { type: 'boolean' },
     'split-weights': { type: 'string', default: '50,50' },
+    'split-outcome': { type: 'string' },
     python: { type: 'string', default: '/usr/bin/python3' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -747,8 +750,10 @@ async function main() {
   cpSync(ctx.repo, ctx.splitRepo, { recursive: true });
   for (const m of ['breast_cancer', 'mlp']) {
     cpSync(join(ctx.splitRepo, m, '1'), join(ctx.splitRepo, m, '2'), { recursive: true });
-    writeFileSync(join(ctx.splitRepo, m, 'config.yaml'), `version_policy: {all: {}}\ntraffic:\n  variants:\n    - {version: 1, weight: ${wa}}\n    - {version: 2, weight: ${wb}}\n`);
+    const outcome = flags['split-outcome'] ? `  outcome: {type: ${flags['split-outcome']}}\n` : '';
+    writeFileSync(join(ctx.splitRepo, m, 'config.yaml'), `version_policy: {all: {}}\ntraffic:\n  variants:\n    - {version: 1, weight: ${wa}}\n    - {version: 2, weight: ${wb}}\n${outcome}`);
   }
+  ctx.splitArgs = flags['split-outcome'] ? ['--data-dir', join(WORK, 'split-data')] : [];
   const bodies = makeBodies();
   const machine = machineInfo();
   const v = versions(flags.python);

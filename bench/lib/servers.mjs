@@ -38,13 +38,13 @@ export async function startServer(kind, ctx, options = {}) {
   }
 }
 
-async function startServerOnce(kind, ctx, { repo, logLevel = 'warn' } = {}) {
+async function startServerOnce(kind, ctx, { repo, logLevel = 'warn', extraArgs = [] } = {}) {
   if (kind === 'ferry1t') {
     const s = await startServer('ferry', ctx, { repo: ctx.oneThreadRepo, logLevel });
     return { ...s, kind, label: LABELS.ferry1t };
   }
   if (kind === 'ferrySplit') {
-    const s = await startServer('ferry', ctx, { repo: ctx.splitRepo, logLevel });
+    const s = await startServer('ferry', ctx, { repo: ctx.splitRepo, logLevel, extraArgs: ctx.splitArgs ?? [] });
     return { ...s, kind, label: LABELS.ferrySplit };
   }
   if (kind === 'ferryAlt') {
@@ -63,7 +63,7 @@ async function startServerOnce(kind, ctx, { repo, logLevel = 'warn' } = {}) {
       const grpcPort = await freePort();
       grpcAddress = `127.0.0.1:${grpcPort}`;
       metricsUrl = `${url}/metrics`;
-      const args = [`${ctx.ferryDir}/dist/cli/main.js`, 'serve', repo ?? ctx.repo, '--host', '127.0.0.1', '--http-port', String(port), '--grpc-port', String(grpcPort), '--log-level', logLevel];
+      const args = [`${ctx.ferryDir}/dist/cli/main.js`, 'serve', repo ?? ctx.repo, '--host', '127.0.0.1', '--http-port', String(port), '--grpc-port', String(grpcPort), '--log-level', logLevel, ...extraArgs];
       proc = new Proc('ferry', process.execPath, args);
       command = `node dist/cli/main.js serve ${repo ? 'REPO_COPY' : 'examples/models'} --host 127.0.0.1 --http-port P --grpc-port Q --log-level ${logLevel}`;
       await pollUntil(async () => (await request(`${url}/v2/health/ready`)).status === 200, { proc, what: 'ferry ready', intervalMs: 20 });

@@ -39,10 +39,13 @@ interface OutcomeRecord extends LogRecord {
 
 type ExperimentRecord = PredictionRecord | OutcomeRecord;
 
+/** A recent prediction, kept for the join: small arrays rather than a Map, as there are hundreds of thousands. */
 interface Entry {
   readonly t: number;
   answered: string | undefined;
-  readonly predictions: Map<string, readonly RowPrediction[]>;
+  /** The variants that predicted it (the answer, shadows, the control's comparison), and what each predicted. */
+  readonly variants: string[];
+  readonly rows: (readonly RowPrediction[])[];
   /** An outcome is stored (or being stored) for it: a second one is a duplicate. */
   outcome: boolean;
 }
@@ -74,6 +77,20 @@ const CHECKPOINT_EVERY_MS = 10_000;
 
 const successes = (m: Moments): number => Math.round(m.mean * m.count);
 
+/** A line starts {"s":N,"t":T,... (record-log.ts puts the stamp first). */
+const LINE_TIME = /^\{"s":\d+,"t":(\d+)/;
+
+function timeOf(kept: string | Entry): number {
+  if (typeof kept !== 'string') return kept.t;
+  const stamp = LINE_TIME.exec(kept);
+  return stamp ? Number(stamp[1]) : (JSON.parse(kept) as LogRecord).t;
+}
+
+function rowsOf(entry: Entry, variant: string): readonly RowPrediction[] | undefined {
+  const at = entry.variants.indexOf(variant);
+  return at >= 0 ? entry.rows[at] : undefined;
+}
+
 export class Experiment {
   readonly ready: Promise<void>;
   readonly stats = new Map<string, VariantStats>();
@@ -86,11 +103,17 @@ export class Experiment {
   onWeights: ((weights: ReadonlyMap<string, number>) => void) | undefined;
   /** The weights Thompson allocation last set (undefined: the config's). */
   weights: ReadonlyMap<string, number> | undefined;
-  private readonly index = new Map<string, Entry>();
+  /**
+   * Recent predictions by id. A lone answer is kept as its log line, a flat string: hundreds of thousands of them
+   * cost the garbage collector little, where as many objects made every request slower (BENCHMARKS.md). It becomes
+   * an Entry when another prediction or an outcome joins it.
+   */
+  private readonly index = new Map<string, string | Entry>();
   private log: RecordLog<ExperimentRecord> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private checkpointed = 0;
   private lastReallocation = 0;
+  private insertsSinceAgeCheck = 0;
 
   constructor(
     readonly model: string,
@@ -116,7 +139,7 @@ export class Experiment {
   /** Records one variant's answer to a request; resolves once written. */
   async record(id: string, variant: string, role: PredictionRole, rows: RowPrediction[]): Promise<void> {
     const log = this.log ?? (await this.opened());
-    await log.append({ k: 'p', id, v: variant, r: role, p: rows });
+    await log.append({ k: 'p', id, v: variant, r: role, p: rows }).written;
   }
 
   /** Joins outcomes with their predictions; resolves once they are synced to disk. */
@@ -126,8 +149,8 @@ export class Experiment {
     if (!outcome) throw invalid(`model '${this.model}' has no outcome configured (traffic.outcome in its config.yaml), so it takes no feedback`);
     // First check every item against what it answers (nothing is marked until all are known to be good).
     items.forEach((item, i) => {
-      const entry = this.index.get(item.id);
-      const rows = entry?.answered !== undefined ? entry.predictions.get(entry.answered)?.length : undefined;
+      const entry = this.entryOf(item.id);
+      const rows = entry?.answered !== undefined ? rowsOf(entry, entry.answered)?.length : undefined;
       if (item.truths && rows !== undefined && item.truths.length !== rows) {
         const where = items.length > 1 ? `feedback[${i}].truth` : 'truth';
         throw invalid(`${where} has ${item.truths.length} value${item.truths.length > 1 ? 's' : ''} but prediction '${item.id}' had ${rows} row${rows > 1 ? 's' : ''}: send one truth per row`);
@@ -139,7 +162,7 @@ export class Experiment {
     const marked: Entry[] = [];
     const writes: Promise<unknown>[] = [];
     for (const item of items) {
-      const entry = this.index.get(item.id);
+      const entry = this.entryOf(item.id);
       if (!entry) {
         unmatched++;
         if (unmatchedIds.length < 20) unmatchedIds.push(item.id);
@@ -148,7 +171,7 @@ export class Experiment {
       } else {
         entry.outcome = true;
         marked.push(entry);
-        writes.push(log.append(item.reward !== undefined ? { k: 'o', id: item.id, w: item.reward } : { k: 'o', id: item.id, y: [...(item.truths ?? [])] }, true));
+        writes.push(log.append(item.reward !== undefined ? { k: 'o', id: item.id, w: item.reward } : { k: 'o', id: item.id, y: [...(item.truths ?? [])] }, true).written);
       }
     }
     try {
@@ -185,15 +208,20 @@ export class Experiment {
 
   private async open(): Promise<void> {
     const replayed: ExperimentRecord[] = [];
-    const { log, state } = await RecordLog.open<ExperimentRecord>({ dir: this.dir, segmentRecords: Math.max(1000, Math.ceil(this.limits.maxPredictions / 10)) }, (record, after) => {
-      if (after) replayed.push(record);
-      else this.index_(record);
+    const replayedLines: string[] = [];
+    const { log, state } = await RecordLog.open<ExperimentRecord>({ dir: this.dir, segmentRecords: Math.max(1000, Math.ceil(this.limits.maxPredictions / 10)) }, (record, line, after) => {
+      if (after) {
+        replayed.push(record);
+        replayedLines.push(line);
+      } else {
+        this.index_(record, line);
+      }
     });
     this.restore(state);
-    for (const record of replayed) this.apply(record);
+    replayed.forEach((record, i) => this.apply(record, replayedLines[i] as string));
     this.checkpointed = replayed.length === 0 ? log.writtenThrough : 0;
-    log.onWritten = (records) => {
-      for (const r of records) this.apply(r);
+    log.onWritten = (records, lines) => {
+      for (let i = 0; i < records.length; i++) this.apply(records[i] as ExperimentRecord, lines[i] as string);
     };
     this.log = log;
     if (log.durable) {
@@ -217,44 +245,76 @@ export class Experiment {
   }
 
   /** Applies a record written to the log: the index, then the statistics. */
-  private apply(r: ExperimentRecord): void {
-    const entry = this.index_(r);
-    if (!entry) return;
-    if (r.k === 'p') this.applyPrediction(r, entry);
-    else this.applyOutcome(r, entry);
+  private apply(r: ExperimentRecord, line: string): void {
+    const entry = this.index_(r, line);
+    if (r.k === 'p') {
+      if (r.r !== 'c') this.statsOf(r.v).requests++;
+      if (entry) this.agree(r, entry); // a lone answer has nothing to agree with yet
+    } else if (entry) {
+      this.applyOutcome(r, entry);
+    }
   }
 
-  /** Updates the index of recent predictions for a record; returns its entry (undefined: an outcome without one). */
-  private index_(r: ExperimentRecord): Entry | undefined {
-    let entry = this.index.get(r.id);
+  /**
+   * Updates the index of recent predictions for a record. Returns the entry, or undefined for a lone answer (kept as
+   * its line) and for an outcome whose prediction is not kept.
+   */
+  private index_(r: ExperimentRecord, line: string): Entry | undefined {
     if (r.k === 'o') {
+      const entry = this.entryOf(r.id);
       if (entry) entry.outcome = true;
       return entry;
     }
+    let entry = this.entryOf(r.id);
     if (!entry) {
-      this.index.set(r.id, (entry = { t: r.t, answered: undefined, predictions: new Map(), outcome: false }));
+      if (r.r === 'a') {
+        this.index.set(r.id, line);
+        this.evict();
+        return undefined;
+      }
+      this.index.set(r.id, (entry = { t: r.t, answered: undefined, variants: [], rows: [], outcome: false }));
       this.evict();
     }
-    entry.predictions.set(r.v, r.p);
+    const at = entry.variants.indexOf(r.v);
+    if (at >= 0) entry.rows[at] = r.p; // an id used again: the latest prediction counts
+    else {
+      entry.variants.push(r.v);
+      entry.rows.push(r.p);
+    }
     if (r.r === 'a') entry.answered = r.v;
     return entry;
   }
 
+  /** The entry of an id, made from its line if it is a lone answer. */
+  private entryOf(id: string): Entry | undefined {
+    const kept = this.index.get(id);
+    if (typeof kept !== 'string') return kept;
+    const r = JSON.parse(kept) as PredictionRecord;
+    const entry: Entry = { t: r.t, answered: r.v, variants: [r.v], rows: [r.p], outcome: false };
+    this.index.set(id, entry); // same key: its place in the eviction order stays
+    return entry;
+  }
+
   private evict(): void {
+    // Over the count, one goes per insert; by age, a look every 1024 inserts is enough (retention is hours).
+    if (this.index.size <= this.limits.maxPredictions && ++this.insertsSinceAgeCheck < 1024) return;
+    this.insertsSinceAgeCheck = 0;
     const oldest = Date.now() - this.limits.retentionMs;
-    for (const [id, entry] of this.index) {
-      if (this.index.size <= this.limits.maxPredictions && entry.t >= oldest) break;
+    for (const [id, kept] of this.index) {
+      if (this.index.size <= this.limits.maxPredictions && timeOf(kept) >= oldest) break;
       this.index.delete(id);
     }
   }
 
-  private applyPrediction(r: PredictionRecord, entry: Entry): void {
-    if (r.r !== 'c') this.statsOf(r.v).requests++;
+  /** Agreement with the control, when a prediction joins one of the other side for the same request. */
+  private agree(r: PredictionRecord, entry: Entry): void {
     const control = this.plan.control;
     if (r.v === control) {
-      for (const [v, rows] of entry.predictions) if (v !== control) this.agreementOf(v).compare(rows, r.p);
+      entry.variants.forEach((v, i) => {
+        if (v !== control) this.agreementOf(v).compare(entry.rows[i] as RowPrediction[], r.p);
+      });
     } else {
-      const rows = entry.predictions.get(control);
+      const rows = rowsOf(entry, control);
       if (rows) this.agreementOf(r.v).compare(r.p, rows);
     }
   }
@@ -267,7 +327,8 @@ export class Experiment {
       // Only the answer the user saw earned the reward; shadows and comparison runs were never shown.
       if (entry.answered !== undefined && r.w !== undefined) this.statsOf(entry.answered).rewarded(r.w);
     } else if (r.y) {
-      for (const [v, rows] of entry.predictions) this.statsOf(v).judge(outcome.type, rows, r.y, outcome.labels);
+      const truths = r.y;
+      entry.variants.forEach((v, i) => this.statsOf(v).judge(outcome.type, entry.rows[i] as RowPrediction[], truths, outcome.labels));
     }
     this.observeTests();
     if (this.plan.thompson && Date.now() - this.lastReallocation >= 1000) {

@@ -34,7 +34,7 @@ export function summarize(outputs: readonly Tensor[], classification: boolean, l
     const scores = scoreOutput && width <= MAX_SCORES ? rowOf(scoreOutput.data, r, width) : undefined;
     let label = labelOutput ? labelAt(labelOutput.data, r) : undefined;
     if (label === undefined && classification && scoreOutput) label = argmaxLabel(rowOf(scoreOutput.data, r, width), labels);
-    summary[r] = { ...(label !== undefined ? { l: label } : {}), ...(scores ? { s: scores } : {}) };
+    summary[r] = label === undefined ? (scores ? { s: scores } : {}) : scores ? { l: label, s: scores } : { l: label };
   }
   return summary;
 }

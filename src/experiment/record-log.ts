@@ -6,9 +6,9 @@
  * adds a native binary to the container image, node:sqlite does not exist on Node 20, and DuckDB takes milliseconds
  * per row (../shared/DEPENDENCIES.md). What is needed is small: append, replay in order, drop whole old segments.
  *
- * - Group commit: records appended while a write is in flight go out together in the next one. append() resolves once
- *   its record is written (the kernel has it: a kill -9 of ferry loses nothing, and the caller answers only then);
- *   a durable append also waits for fdatasync (a power cut loses nothing either).
+ * - Group commit: records appended in one turn of the event loop go out in one write at its end. An append's promise
+ *   resolves once its record is written (the kernel has it: a kill -9 of ferry loses nothing, and the caller answers
+ *   only then); a durable append also waits for fdatasync (a power cut loses nothing either).
  * - onWritten sees the records in order once written, so an owner that applies them there can checkpoint its state
  *   at any moment with `through` = the last record written, and replay exactly what came after on the next start.
  * - Each start writes a new segment, so a line torn by a crash is only ever the last line of an old segment, and
@@ -16,7 +16,8 @@
  * - Retention drops whole segments, oldest first, only after a checkpoint covers them.
  * Without a folder the log keeps nothing on disk and append resolves at once (the owner keeps its state in memory).
  */
-import { mkdir, open, readdir, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { closeSync, close as closeFile, fdatasync, openSync, writeSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Every record carries its sequence number and time, set by append(). */
@@ -42,11 +43,18 @@ interface Segment {
   lastSeq: number;
 }
 
-interface Waiter {
-  readonly through: number;
-  readonly durable: boolean;
+interface Deferred {
+  readonly promise: Promise<void>;
   readonly resolve: () => void;
   readonly reject: (e: Error) => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+  promise.catch(() => undefined); // a failure is reported to each appender that awaits it
+  return { promise, resolve, reject };
 }
 
 const STATE_FILE = 'state.json';
@@ -54,14 +62,16 @@ const LOCK_FILE = 'LOCK';
 const segmentFile = (n: number): string => `${String(n).padStart(8, '0')}.jsonl`;
 
 export class RecordLog<R extends LogRecord> {
-  /** Called with records once they are written, in order (set by the owner before the first append). */
-  onWritten: (records: readonly R[]) => void = () => {};
+  /** Called with records, and each one's line as written, once they are written, in order (set by the owner). */
+  onWritten: (records: readonly R[], lines: readonly string[]) => void = () => {};
   private seq = 0;
   private written = 0;
   private pending: R[] = [];
-  private waiters: Waiter[] = [];
-  private writing = false;
-  private handle: FileHandle | undefined;
+  private pendingLines: string[] = [];
+  private pendingDurable = false;
+  /** What the records pending wait on: settled by the next flush. */
+  private flush: Deferred | undefined;
+  private fd: number | undefined;
   private readonly segments: Segment[] = [];
   private failure: Error | undefined;
 
@@ -71,7 +81,7 @@ export class RecordLog<R extends LogRecord> {
    * Opens the log in its folder (made if missing), reads the checkpointed state and replays every record in order:
    * `replay(record, afterCheckpoint)`. Returns the log and the state last checkpointed (undefined: none).
    */
-  static async open<R extends LogRecord>(options: RecordLogOptions, replay: (record: R, afterCheckpoint: boolean) => void): Promise<{ log: RecordLog<R>; state: unknown }> {
+  static async open<R extends LogRecord>(options: RecordLogOptions, replay: (record: R, line: string, afterCheckpoint: boolean) => void): Promise<{ log: RecordLog<R>; state: unknown }> {
     const log = new RecordLog<R>(options);
     const dir = options.dir;
     if (dir === undefined) return { log, state: undefined };
@@ -97,13 +107,13 @@ export class RecordLog<R extends LogRecord> {
         segment.lastTime = record.t;
         segment.lastSeq = record.s;
         log.seq = Math.max(log.seq, record.s);
-        replay(record, record.s > through);
+        replay(record, line, record.s > through);
       }
       log.segments.push(segment);
     }
     log.seq = Math.max(log.seq, through);
     log.written = log.seq;
-    await log.startSegment();
+    log.startSegment();
     return { log, state: saved?.state };
   }
 
@@ -123,15 +133,22 @@ export class RecordLog<R extends LogRecord> {
     return n;
   }
 
-  /** Appends a record (its `s` and `t` are set here); resolves once written, and synced when `durable`. */
-  append(fields: Unstamped<R>, durable = false): Promise<R> {
-    if (this.failure) return Promise.reject(this.failure);
-    const record = { ...fields, s: ++this.seq, t: Date.now() } as unknown as R;
+  /**
+   * Appends a record (its `s` and `t` are set here and returned); `written` resolves once it is written, and synced
+   * to disk when `durable`. Records appended in one turn of the event loop share one write and one promise.
+   */
+  append(fields: Unstamped<R>, durable = false): { record: R; written: Promise<void> } {
+    // The stamp first: a line then starts {"s":N,"t":T, which a reader of the line may rely on.
+    const record = { s: ++this.seq, t: Date.now(), ...fields } as unknown as R;
+    if (this.failure) return { record, written: Promise.reject(this.failure) };
     this.pending.push(record);
-    return new Promise<R>((resolve, reject) => {
-      this.waiters.push({ through: record.s, durable, resolve: () => resolve(record), reject });
-      if (!this.writing) void this.drain();
-    });
+    this.pendingLines.push(JSON.stringify(record));
+    if (durable) this.pendingDurable = true;
+    if (this.flush === undefined) {
+      this.flush = deferred();
+      queueMicrotask(() => this.flushPending());
+    }
+    return { record, written: this.flush.promise };
   }
 
   /** Writes `state` (covering every record written so far) so the next open replays only what follows it. */
@@ -162,64 +179,69 @@ export class RecordLog<R extends LogRecord> {
     return removed;
   }
 
-  /** Waits for every record appended so far to be written, then closes the file. */
+  /** Writes what is pending, syncs, closes the file and lets the folder go. */
   async close(): Promise<void> {
-    if (this.pending.length > 0 || this.writing) await new Promise<void>((resolve, reject) => this.waiters.push({ through: this.seq, durable: true, resolve, reject }));
-    await this.handle?.close();
-    this.handle = undefined;
+    const flush = this.flush;
+    this.flushPending();
+    await flush?.promise.catch(() => undefined);
+    if (this.fd !== undefined) {
+      const fd = this.fd;
+      this.fd = undefined;
+      await new Promise<void>((resolve) => fdatasync(fd, () => closeFile(fd, () => resolve())));
+    }
     if (this.options.dir !== undefined) await rm(join(this.options.dir, LOCK_FILE), { force: true });
   }
 
-  private async drain(): Promise<void> {
-    this.writing = true;
+  /**
+   * One write for every record appended since the last: synchronous, because a few kilobytes into the page cache
+   * take microseconds, far less than a round trip through libuv's thread pool, and the answers waiting on them go
+   * out in this same turn. Only the sync to disk that feedback waits for goes to the thread pool.
+   */
+  private flushPending(): void {
+    const flush = this.flush;
+    const batch = this.pending;
+    const lines = this.pendingLines;
+    const durable = this.pendingDurable;
+    this.flush = undefined;
+    this.pending = [];
+    this.pendingLines = [];
+    this.pendingDurable = false;
+    if (!flush) return;
     try {
-      while (this.pending.length > 0) {
-        const batch = this.pending;
-        this.pending = [];
-        const durable = this.waiters.some((w) => w.durable && w.through <= (batch[batch.length - 1] as R).s);
-        await this.write(batch, durable);
-        this.written = (batch[batch.length - 1] as R).s;
-        this.onWritten(batch);
-        const done = this.waiters.filter((w) => w.through <= this.written);
-        this.waiters = this.waiters.filter((w) => w.through > this.written);
-        for (const w of done) w.resolve();
-      }
+      this.write(batch, lines);
     } catch (e) {
-      // A full or failing disk: refuse from now on (the owner answers 503s), never acknowledge what is not written.
+      // A full or failing disk: refuse from now on, and never acknowledge what is not written.
       this.failure = new Error(`the experiment store cannot write: ${(e as Error).message}`);
-      for (const w of this.waiters) w.reject(this.failure);
-      this.waiters = [];
-      this.pending = [];
-    } finally {
-      this.writing = false;
+      flush.reject(this.failure);
+      return;
     }
+    this.written = (batch[batch.length - 1] as R).s;
+    this.onWritten(batch, lines);
+    if (durable && this.fd !== undefined) fdatasync(this.fd, (e) => (e ? flush.reject(e) : flush.resolve()));
+    else flush.resolve();
   }
 
-  private async write(batch: readonly R[], durable: boolean): Promise<void> {
+  private write(batch: readonly R[], lines: readonly string[]): void {
     const segment = this.segments[this.segments.length - 1];
-    if (this.handle === undefined || segment === undefined) return;
-    let text = '';
-    for (const r of batch) text += `${JSON.stringify(r)}\n`;
-    const bytes = Buffer.from(text);
-    for (let offset = 0; offset < bytes.length; ) offset += (await this.handle.write(bytes, offset)).bytesWritten;
-    if (durable) await this.handle.datasync();
+    if (this.fd === undefined || segment === undefined) return;
+    const bytes = Buffer.from(`${lines.join('\n')}\n`);
+    for (let offset = 0; offset < bytes.length; ) offset += writeSync(this.fd, bytes, offset);
     const last = batch[batch.length - 1] as R;
     segment.records += batch.length;
     segment.lastTime = last.t;
     segment.lastSeq = last.s;
-    if (segment.records >= this.options.segmentRecords) await this.startSegment();
+    if (segment.records >= this.options.segmentRecords) this.startSegment();
   }
 
-  private async startSegment(): Promise<void> {
+  private startSegment(): void {
     const dir = this.options.dir;
     if (dir === undefined) return;
-    await this.handle?.close();
+    if (this.fd !== undefined) closeSync(this.fd);
     const number = (this.segments[this.segments.length - 1]?.number ?? 0) + 1;
-    this.handle = await open(join(dir, segmentFile(number)), 'a');
+    this.fd = openSync(join(dir, segmentFile(number)), 'a');
     this.segments.push({ number, records: 0, lastTime: 0, lastSeq: this.written });
   }
 }
-
 /**
  * Two servers appending to one log would interleave sequence numbers and each replay the other's records: the folder
  * is taken with a file naming this process. One left by a process that is gone (a kill -9) is taken over.

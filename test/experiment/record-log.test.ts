@@ -16,7 +16,7 @@ interface Note extends LogRecord {
 
 async function openLog(dir: string | undefined, segmentRecords = 1000) {
   const replayed: { n: number; after: boolean }[] = [];
-  const { log, state } = await RecordLog.open<Note>({ dir, segmentRecords }, (r, after) => replayed.push({ n: r.n, after }));
+  const { log, state } = await RecordLog.open<Note>({ dir, segmentRecords }, (r, _line, after) => replayed.push({ n: r.n, after }));
   return { log, state, replayed };
 }
 
@@ -29,10 +29,10 @@ describe('record log', () => {
     const first = await openLog(dir);
     const written: number[] = [];
     first.log.onWritten = (records) => written.push(...records.map((r) => r.n));
-    await Promise.all([1, 2, 3].map((n) => first.log.append({ n })));
+    await Promise.all([1, 2, 3].map((n) => first.log.append({ n }).written));
     assert.deepEqual(written, [1, 2, 3], 'onWritten sees the records in order, once written');
     await first.log.checkpoint({ total: 6 });
-    await first.log.append({ n: 4 }, true);
+    await first.log.append({ n: 4 }, true).written;
     await first.log.close();
 
     const again = await openLog(dir);
@@ -43,27 +43,28 @@ describe('record log', () => {
       { n: 3, after: false },
       { n: 4, after: true },
     ]);
-    const next = await again.log.append({ n: 5 });
-    assert.equal(next.s, 5, 'sequence numbers go on from the last one');
+    const next = again.log.append({ n: 5 });
+    await next.written;
+    assert.equal(next.record.s, 5, 'sequence numbers go on from the last one');
     await again.log.close();
     assert.equal(readdirSync(dir).filter((f) => f.endsWith('.jsonl')).length, 2, 'each open writes a new segment');
   });
 
   it('skips a line torn by a crash', async () => {
     const first = await openLog(dir);
-    await first.log.append({ n: 1 });
+    await first.log.append({ n: 1 }).written;
     await first.log.close();
     const segment = readdirSync(dir).find((f) => f.endsWith('.jsonl'))!;
     appendFileSync(join(dir, segment), '{"n":2,"s":2,"t":17');
     const again = await openLog(dir);
     assert.deepEqual(again.replayed.map((r) => r.n), [1]);
-    assert.equal((await again.log.append({ n: 3 })).s, 2);
+    assert.equal(again.log.append({ n: 3 }).record.s, 2);
     await again.log.close();
   });
 
   it('drops whole old segments by count and age, never past the checkpoint, never the one being written', async () => {
     const { log } = await openLog(dir, 10);
-    for (let i = 1; i <= 35; i++) await log.append({ n: i });
+    for (let i = 1; i <= 35; i++) await log.append({ n: i }).written;
     const segments = () => readdirSync(dir).filter((f) => f.endsWith('.jsonl')).length;
     assert.equal(segments(), 4, '10 records per segment: three full ones and the one being written');
     assert.equal(await log.prune(10, 0, 0), 0, 'nothing a checkpoint does not cover goes');
@@ -88,7 +89,7 @@ describe('record log', () => {
     const { log } = await openLog(undefined);
     const seen: number[] = [];
     log.onWritten = (records) => seen.push(...records.map((r) => r.n));
-    await Promise.all([1, 2].map((n) => log.append({ n }, true)));
+    await Promise.all([1, 2].map((n) => log.append({ n }, true).written));
     assert.deepEqual(seen, [1, 2]);
     assert.equal(log.durable, false);
     await log.checkpoint({});
