@@ -23,6 +23,8 @@ export class ExperimentBook {
   private readonly experiments = new Map<string, Experiment>();
   /** Experiments being closed, by model: one opened again for the same model waits for its files. */
   private readonly closing = new Map<string, Promise<void>>();
+  /** Models told once that their experiment does not run in this process. */
+  private readonly refused = new Set<string>();
 
   constructor(
     readonly settings: ExperimentStoreSettings,
@@ -32,6 +34,10 @@ export class ExperimentBook {
   /** The model's experiment for this plan: the running one (its plan updated), a new one, or none (closed). */
   forModel(model: string, plan: ExperimentPlan | undefined): Experiment | undefined {
     const running = this.experiments.get(model);
+    if (plan !== undefined && this.settings.unsupported !== undefined && !this.refused.has(model)) {
+      this.refused.add(model);
+      this.log?.info({ model }, `model '${model}': its traffic split asks for an experiment, which does not run here: ${this.settings.unsupported}`);
+    }
     if (plan === undefined || this.settings.unsupported !== undefined) {
       if (running) {
         this.experiments.delete(model);

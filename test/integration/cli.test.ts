@@ -98,6 +98,24 @@ describe('ferry serve (the command)', () => {
     assert.match(cli.output(), /all server processes stopped/);
   });
 
+  it('--processes 2 serves a split with an outcome, and says clearly that its experiment needs one process', async () => {
+    const repo = new TempRepository().copyModel('mlp', 'm', 1).copyModel('mlp', 'm', 2)
+      .write('m/config.yaml', 'version_policy: {all: {}}\ntraffic:\n  variants: [{version: 1, weight: 1}, {version: 2, weight: 1}]\n  outcome: {type: classification}\n');
+    const cli = await startCli([repo.root, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--processes', '2'], {}, 2);
+    try {
+      const reply = await postJson(`${cli.url}/v2/models/m/infer`, body);
+      assert.equal(reply.status, 200, 'the split still routes');
+      assert.match(reply.headers.get('x-ferry-variant') ?? '', /^v[12]$/);
+      const feedback = await postJson(`${cli.url}/v2/models/m/feedback`, { id: 'x', truth: 1 });
+      assert.equal(feedback.status, 409);
+      assert.match(feedback.body.error, /experiments need one server process \(--processes 1\)/);
+    } finally {
+      cli.child.kill('SIGTERM');
+      await once(cli.child, 'exit');
+      repo.remove();
+    }
+  });
+
   it('--processes 2: the primary serves the management port and carries each unload and load out in every process, replacing ones included', async () => {
     const repo = new TempRepository().copyModel('mlp', 'mlp', 1).copyModel('mlp', 'other', 1);
     const cli = await startCli([repo.root, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--processes', '2'], {}, 2);
