@@ -120,7 +120,7 @@ export class DataPlane {
   /** GET /v2/models/NAME/experiment: the experiment's results so far (once its store is read, after a restart). */
   async experiment(name: string): Promise<ExperimentReport> {
     const e = this.experimentOf(name);
-    await e.ready;
+    await e.opened();
     return experimentReport(e, this.weightsOf(name));
   }
 

@@ -201,8 +201,11 @@ export class Experiment {
     return s;
   }
 
-  private async opened(): Promise<RecordLog<ExperimentRecord>> {
-    await this.ready;
+  /** The log once open; UNAVAILABLE, with why, when the store could not be opened. */
+  async opened(): Promise<RecordLog<ExperimentRecord>> {
+    await this.ready.catch((e: unknown) => {
+      throw unavailable(`model '${this.model}': the experiment's store could not be opened: ${(e as Error).message}`);
+    });
     return this.log as RecordLog<ExperimentRecord>;
   }
 

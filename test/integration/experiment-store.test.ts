@@ -6,17 +6,16 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { postJson, request, startTestServer } from '../helpers/server.js';
 import { TempRepository, ruleClassifierModel } from '../helpers/repository.js';
 import { asRequestInputs, referenceModels } from '../helpers/reference.js';
 import { until } from '../helpers/wait.js';
+import { startServed } from '../helpers/served-process.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const AB_CONFIG = 'version_policy: {all: {}}\ntraffic:\n  variants:\n    - {version: 1, weight: 50}\n    - {version: 2, weight: 50}\n  outcome: {type: classification}\n';
 
 function row(cls: number): number[] {
@@ -29,15 +28,8 @@ const body = (cls: number) => ({ inputs: [{ name: 'input', datatype: 'FP32', sha
 /** `ferry serve` as a user runs it, so that it can be killed with SIGKILL. */
 async function serve(repository: string, dataDir: string): Promise<{ child: ChildProcess; url: string }> {
   const args = ['dist/cli/main.js', 'serve', repository, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--management-port', '0', '--data-dir', dataDir, '--log-format', 'json'];
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (c) => (out += c));
-  child.stderr!.on('data', (c) => (out += c));
-  await until('server is ready', () => {
-    if (child.exitCode !== null) throw new Error(`exited early:\n${out}`);
-    return /server is ready/.test(out);
-  }, 60_000);
-  return { child, url: `http://127.0.0.1:${/"port":(\d+)/.exec(out)![1]}` };
+  const started = await startServed(process.execPath, args);
+  return { child: started.child, url: started.url() };
 }
 
 async function kill9(child: ChildProcess): Promise<void> {

@@ -5,38 +5,20 @@
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, renameSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { EXAMPLES, postJson, request } from '../helpers/server.js';
 import { TempRepository } from '../helpers/repository.js';
 import { asRequestInputs, referenceModels } from '../helpers/reference.js';
 import { until } from '../helpers/wait.js';
+import { ROOT, startServed } from '../helpers/served-process.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const mlp = { inputs: asRequestInputs(referenceModels().find((r) => r.model === 'mlp')!.cases[0]!.inputs) };
 const PORTS = ['--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--management-port', '0'];
 
-interface Started {
-  readonly child: ChildProcess;
-  readonly out: () => string;
-  readonly url: () => string;
-}
-
-/** Starts a command and waits for "server is ready". */
-async function start(cmd: string, args: string[], env: Record<string, string> = {}): Promise<Started> {
-  const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  let out = '';
-  child.stdout!.on('data', (c) => (out += c));
-  child.stderr!.on('data', (c) => (out += c));
-  await until('server is ready', () => {
-    if (child.exitCode !== null) throw new Error(`exited early:\n${out}`);
-    return /server is ready/.test(out);
-  }, 60_000);
-  return { child, out: () => out, url: () => `http://127.0.0.1:${/"port":(\d+)/.exec(out)![1]}` };
-}
+const start = startServed;
 
 /** The pid of the ferry server (node running dist/cli/main.js) among `pid` and its descendants. */
 function serverPid(pid: number): number | undefined {
