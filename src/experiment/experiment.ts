@@ -48,6 +48,8 @@ interface Entry {
   readonly rows: (readonly RowPrediction[])[];
   /** An outcome is stored (or being stored) for it: a second one is a duplicate. */
   outcome: boolean;
+  /** The truths of its outcome, once applied: a shadow or comparison run that finishes after them is judged too. */
+  truths?: readonly Label[];
 }
 
 export interface ExperimentLimits {
@@ -253,6 +255,11 @@ export class Experiment {
     if (r.k === 'p') {
       if (r.r !== 'c') this.statsOf(r.v).requests++;
       if (entry) this.agree(r, entry); // a lone answer has nothing to agree with yet
+      const outcome = this.plan.outcome;
+      if (entry?.truths && outcome && outcome.type !== 'reward') {
+        this.statsOf(r.v).judge(outcome.type, r.p, entry.truths, outcome.labels);
+        this.observeTests();
+      }
     } else if (entry) {
       this.applyOutcome(r, entry);
     }
@@ -337,6 +344,7 @@ export class Experiment {
       if (entry.answered !== undefined && r.w !== undefined) this.statsOf(entry.answered).rewarded(r.w);
     } else if (r.y) {
       const truths = r.y;
+      entry.truths = truths;
       entry.variants.forEach((v, i) => this.statsOf(v).judge(outcome.type, entry.rows[i] as RowPrediction[], truths, outcome.labels));
     }
     this.observeTests();

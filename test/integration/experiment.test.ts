@@ -60,6 +60,8 @@ describe('experiments', () => {
       .write('slow/1/model.onnx', ruleClassifierModel([2, 1, 0], 32))
       .write('loaded/1/model.onnx', V1)
       .write('loaded/config.yaml', 'traffic:\n  variants: [{version: 1, weight: 1}]\n  shadow: [{model: slow}]\n')
+      .write('late/1/model.onnx', V1)
+      .write('late/config.yaml', 'traffic:\n  variants: [{version: 1, weight: 1}]\n  shadow: [{model: slow}]\n  outcome: {type: classification}\n')
       .copyModel('diabetes_forest', 'wrong_inputs')
       .write('shadowed/config.yaml', 'traffic:\n  variants: [{version: 1, weight: 1}]\n  shadow: [{model: next}, {model: wrong_inputs}]\n  outcome: {type: classification}\n')
       .write('plain/1/model.onnx', V1);
@@ -203,6 +205,16 @@ describe('experiments', () => {
     assert.equal(slow.shadow.failed, 0);
     assert.ok(slow.shadow.dropped > 0, 'copies were dropped while the shadow was busy');
     assert.ok(slow.requests > 0, 'and the others ran');
+  });
+
+  it('judges a shadow that finishes after the feedback came back', async () => {
+    const a = await infer(server, 'late', 0);
+    // The slow shadow takes milliseconds; the feedback is sent at once, so it usually arrives first.
+    assert.equal((await postJson(`${server.url}/v2/models/late/feedback`, { id: a.id, truth: 2 })).body.matched, 1);
+    await until('the shadow judged', async () => variantOf(await experiment(server, 'late'), 'slow').feedback === 1);
+    const slow = variantOf(await experiment(server, 'late'), 'slow');
+    assert.equal(slow.metrics.accuracy.value, 1, 'the slow model reads features 2,1,0: class 2 for this row, as the truth says');
+    assert.equal(variantOf(await experiment(server, 'late'), 'v1').metrics.accuracy.value, 0);
   });
 
   it('records gRPC answers too (the id comes back in the response), and their feedback joins', async () => {
