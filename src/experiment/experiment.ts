@@ -192,8 +192,7 @@ export class Experiment {
     clearInterval(this.timer);
     const log = await this.ready.then(() => this.log, () => undefined);
     if (!log) return;
-    await log.close();
-    await log.checkpoint(this.state());
+    await log.close(() => this.state());
   }
 
   /** The variants' statistics (made on first use). */

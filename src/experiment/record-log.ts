@@ -179,8 +179,11 @@ export class RecordLog<R extends LogRecord> {
     return removed;
   }
 
-  /** Writes what is pending, syncs, closes the file and lets the folder go. */
-  async close(): Promise<void> {
+  /**
+   * Writes what is pending, syncs, checkpoints `finalState()` (taken once everything is written and applied), closes
+   * the file, and only then lets the folder go.
+   */
+  async close(finalState?: () => unknown): Promise<void> {
     const flush = this.flush;
     this.flushPending();
     await flush?.promise.catch(() => undefined);
@@ -189,6 +192,7 @@ export class RecordLog<R extends LogRecord> {
       this.fd = undefined;
       await new Promise<void>((resolve) => fdatasync(fd, () => closeFile(fd, () => resolve())));
     }
+    if (finalState) await this.checkpoint(finalState());
     if (this.options.dir !== undefined) await rm(join(this.options.dir, LOCK_FILE), { force: true });
   }
 
