@@ -56,7 +56,8 @@ export function probabilityOf(row: RowPrediction, truth: Label, labels?: readonl
     sum += p;
   }
   if (Math.abs(sum - 1) > 1e-3) return undefined; // logits or scores, not probabilities
-  const column = labels ? labels.findIndex((l) => sameLabel(l, truth)) : typeof truth === 'number' ? truth : Number.NaN;
+  // Without labels the columns are 0, 1, ...: a truth sent as text ("2", as gRPC's truth_labels carry it) is one too.
+  const column = labels ? labels.findIndex((l) => sameLabel(l, truth)) : typeof truth === 'number' ? truth : /^\d+$/.test(truth) ? Number(truth) : Number.NaN;
   return Number.isInteger(column) && column >= 0 && column < s.length ? (s[column] as number) : undefined;
 }
 

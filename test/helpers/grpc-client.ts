@@ -19,9 +19,10 @@ export interface CallResult<T = any> {
 export class V2GrpcClient {
   private readonly client: grpc.Client & Record<string, Function>;
 
-  constructor(address: string, options: grpc.ClientOptions = {}) {
+  /** `service`: another service of the same .proto (ferry's FerryExperimentService). */
+  constructor(address: string, options: grpc.ClientOptions = {}, service = 'GRPCInferenceService') {
     const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO, OPTIONS)) as any;
-    this.client = new pkg.inference.GRPCInferenceService(address, grpc.credentials.createInsecure(), options);
+    this.client = new pkg.inference[service](address, grpc.credentials.createInsecure(), options);
   }
 
   call<T = any>(method: string, request: object, metadata = new grpc.Metadata()): Promise<CallResult<T>> {

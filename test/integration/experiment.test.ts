@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { postJson, request, startTestServer, type TestServer } from '../helpers/server.js';
 import { TempRepository, ruleClassifierModel } from '../helpers/repository.js';
+import * as grpc from '@grpc/grpc-js';
 import { V2GrpcClient } from '../helpers/grpc-client.js';
 import { until } from '../helpers/wait.js';
 
@@ -217,21 +218,43 @@ describe('experiments', () => {
     assert.equal(variantOf(await experiment(server, 'late'), 'v1').metrics.accuracy.value, 0);
   });
 
-  it('records gRPC answers too (the id comes back in the response), and their feedback joins', async () => {
+  it('records gRPC answers too, and takes their feedback and gives the results over gRPC (FerryExperimentService)', async () => {
     const client = new V2GrpcClient(server.grpcAddress);
+    const experiments = new V2GrpcClient(server.grpcAddress, {}, 'FerryExperimentService');
     try {
-      const reply = await client.call('ModelInfer', {
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const reply = await client.call('ModelInfer', {
+          model_name: 'ab',
+          id: `grpc-${i}`,
+          inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 30], contents: { fp32_contents: row(2) } }],
+        });
+        assert.equal(reply.error, null);
+        assert.equal(reply.response.id, `grpc-${i}`);
+        ids.push(reply.response.id);
+      }
+      const before = variantOf(await experiment(server, 'ab'), 'v1').feedback + variantOf(await experiment(server, 'ab'), 'v2').feedback;
+      const fed = await experiments.call('ModelFeedback', {
         model_name: 'ab',
-        id: 'grpc-1',
-        inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 30], contents: { fp32_contents: row(2) } }],
+        feedback: [{ id: ids[0], truth_labels: ['2'] }, { id: ids[1], truth_values: [0] }, { id: 'nobody', truth_values: [1] }],
       });
-      assert.equal(reply.error, null);
-      assert.equal(reply.response.id, 'grpc-1');
-      assert.match(reply.response.model_version, /^[12]$/);
-      const r = await postJson(`${server.url}/v2/models/ab/feedback`, { id: 'grpc-1', truth: 2 });
-      assert.equal(r.body.matched, 1);
+      assert.equal(fed.error, null);
+      assert.deepEqual({ ...fed.response }, { matched: 2, unmatched: 1, duplicate: 0, unmatched_ids: ['nobody'] });
+      const report = JSON.parse((await experiments.call('ModelExperiment', { model_name: 'ab' })).response.report_json);
+      assert.equal(report.model, 'ab');
+      assert.ok(variantOf(report, 'v1').feedback + variantOf(report, 'v2').feedback >= before + 2, 'the outcomes were joined');
+      // The same checks as REST, as gRPC statuses.
+      const bad = await experiments.call('ModelFeedback', { model_name: 'ab', feedback: [{ id: ids[2], truth_labels: ['1'], truth_values: [1] }] });
+      assert.equal(bad.error?.code, grpc.status.INVALID_ARGUMENT);
+      assert.match(bad.error!.details, /truth_labels or truth_values, not both/);
+      const reward = await experiments.call('ModelFeedback', { model_name: 'ab', feedback: [{ id: ids[2], reward: 1 }] });
+      assert.equal(reward.error?.code, grpc.status.INVALID_ARGUMENT);
+      assert.match(reward.error!.details, /outcome type is classification/);
+      assert.equal((await experiments.call('ModelFeedback', { model_name: 'nope', feedback: [] })).error?.code, grpc.status.NOT_FOUND);
+      assert.equal((await experiments.call('ModelExperiment', { model_name: 'plain' })).error?.code, grpc.status.FAILED_PRECONDITION);
     } finally {
       client.close();
+      experiments.close();
     }
   });
 

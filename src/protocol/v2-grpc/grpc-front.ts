@@ -14,7 +14,8 @@ import { indexToGrpc } from './repository-messages.js';
 import { managementOnlyMessage } from '../management-notice.js';
 import { unary } from './unary.js';
 import { addLazyReflection, LazyHealth } from './lazy-services.js';
-import { v2Service, V2_SERVICE, type LazyServiceDefinition } from './proto.js';
+import { EXPERIMENT_SERVICE, v2Service, V2_SERVICE, type LazyServiceDefinition } from './proto.js';
+import { experimentMethods } from './experiment-methods.js';
 import { Http2GrpcServer, type ServiceDefinition, type ServiceImplementation } from '../grpc-http2/server.js';
 import type { ServerCall } from '../grpc-http2/server-call.js';
 
@@ -29,6 +30,7 @@ export class GrpcFront {
   private readonly server: Http2GrpcServer;
   private readonly health = new LazyHealth({ '': 'NOT_SERVING', [V2_SERVICE]: 'NOT_SERVING' });
   private readonly v2: LazyServiceDefinition = v2Service();
+  private readonly experiments: LazyServiceDefinition = v2Service(EXPERIMENT_SERVICE);
 
   constructor(
     private readonly dataplane: DataPlane,
@@ -37,6 +39,7 @@ export class GrpcFront {
   ) {
     this.server = new Http2GrpcServer({ maxMessageBytes: options.maxMessageBytes });
     this.server.addService(this.v2.definition as unknown as ServiceDefinition, this.methods(), this.v2.prepare);
+    this.server.addService(this.experiments.definition as unknown as ServiceDefinition, experimentMethods(dataplane, log), this.experiments.prepare);
     // Reflection and health only call addService(definition, implementation), which this server provides as grpc-js does.
     const asGrpcServer = this.server as unknown as grpc.Server;
     addLazyReflection(asGrpcServer);

@@ -21,6 +21,8 @@ export const V2_DESCRIPTOR = fileURLToPath(new URL('../../../proto/grpc_predict_
 export const LOADER_OPTIONS: LoaderOptions = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
 
 export const V2_SERVICE = 'inference.GRPCInferenceService';
+/** ferry's own service in the same file: an experiment's feedback and results. */
+export const EXPERIMENT_SERVICE = 'inference.FerryExperimentService';
 
 export interface LazyServiceDefinition {
   readonly definition: grpc.ServiceDefinition;
@@ -35,7 +37,8 @@ interface MethodDescriptor {
   readonly responseStream?: boolean;
 }
 
-export function v2Service(): LazyServiceDefinition {
+/** A service of proto/grpc_predict_v2.json (the V2 one unless named), its (de)serializers loaded on demand. */
+export function v2Service(service = V2_SERVICE): LazyServiceDefinition {
   const descriptor = JSON.parse(readFileSync(V2_DESCRIPTOR, 'utf8')) as INamespace;
   // Each method's codecs, filled in when they load; a call reads its slot (no lookup by name per message).
   const slots = new Map<string, { codecs?: MethodCodecs }>();
@@ -44,18 +47,18 @@ export function v2Service(): LazyServiceDefinition {
   const prepare = (): Promise<void> | undefined => {
     if (loaded) return undefined;
     return (loading ??= import('./v2-codecs.js').then((m) => {
-      const codecs = m.methodCodecs(descriptor, V2_SERVICE);
+      const codecs = m.methodCodecs(descriptor, service);
       for (const [name, slot] of slots) slot.codecs = codecs.get(name);
       loaded = true;
     }));
   };
   const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
-  for (const [name, method] of Object.entries(serviceMethods(descriptor, V2_SERVICE))) {
+  for (const [name, method] of Object.entries(serviceMethods(descriptor, service))) {
     const slot: { codecs?: MethodCodecs } = {};
     slots.set(name, slot);
     const codecs = (): MethodCodecs => slot.codecs ?? notLoaded(name);
     definition[name] = {
-      path: `/${V2_SERVICE}/${name}`,
+      path: `/${service}/${name}`,
       requestStream: !!method.requestStream,
       responseStream: !!method.responseStream,
       requestSerialize: (value) => codecs().requestSerialize(value),
