@@ -45,7 +45,7 @@ describe('the bundled ferry command', () => {
       } finally {
         client.close();
       }
-      assert.deepEqual((await reflectionListServices(grpc)).sort(), ['grpc.health.v1.Health', 'inference.GRPCInferenceService']);
+      assert.deepEqual((await reflectionListServices(grpc)).sort(), ['grpc.health.v1.Health', 'inference.FerryExperimentService', 'inference.GRPCInferenceService']);
       assert.equal((await healthCheck(grpc, '')).response.status, 'SERVING');
       const bench = execFileSync(process.execPath, [BIN, 'bench', '--model', 'mlp', '--url', url, '--duration', '0.3', '--warmup', '0', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
       assert.equal(JSON.parse(bench).levels[0].errors, 0, bench);
