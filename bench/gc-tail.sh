@@ -2,7 +2,7 @@
 # The GC tail on binary CNN requests (issue 15, item 5): for each node flag setting, interleaved, three rounds:
 # ferry on examples/models under --trace-gc, image_cnn in Triton's binary form at wrk -c1 (8 s), then tabular JSON
 # at wrk -c32 (6 s); prints the CNN's p50/p90/p99 and req/s, the main process's Mark-Compacts, and tabular req/s.
-#   bench/gc-tail.sh ["" "--max-semi-space-size=1" ...]     (needs a built dist/ and wrk)
+#   [ROUNDS=3] [REPO=examples/models] bench/gc-tail.sh ["" "--max-semi-space-size=1" ...]     (needs a built dist/ and wrk)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 flags=("$@"); ((${#flags[@]})) || flags=("" "--max-semi-space-size=1" "--max-semi-space-size=2" "--max-semi-space-size=4")
@@ -16,10 +16,10 @@ fs.writeFileSync(process.argv[1] + "/tab.json", JSON.stringify({ inputs: [{ name
 ' "$work"
 port=18195
 latency() { awk '/^ +50%/{a=$2} /^ +90%/{b=$2} /^ +99%/{c=$2} /^Requests\/sec/{d=$2} END{print a, b, c, d}'; }
-for round in 1 2 3; do
+for round in $(seq "${ROUNDS:-3}"); do
   for flag in "${flags[@]}"; do
     # shellcheck disable=SC2086
-    node --trace-gc $flag dist/cli/main.js serve examples/models --host 127.0.0.1 --http-port $port --grpc-port $((port + 1)) --management-port $((port + 2)) --log-level warn > "$work/gc.log" 2>&1 &
+    node --trace-gc $flag dist/cli/main.js serve "${REPO:-examples/models}" --host 127.0.0.1 --http-port $port --grpc-port $((port + 1)) --management-port $((port + 2)) --log-level warn > "$work/gc.log" 2>&1 &
     pid=$!
     for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/v2/health/ready" >/dev/null && break; sleep 0.1; done
     cnn=$(WRK_BODY="$work/cnn.bin" WRK_CONTENT_TYPE=application/octet-stream WRK_HEADER_LENGTH=$(cat "$work/hl") wrk -t1 -c1 -d8s --latency -s bench/wrk/post.lua "http://127.0.0.1:$port/v2/models/image_cnn/infer" | latency)

@@ -5,13 +5,11 @@
  * size that is the request's alone (an inference worker thread may then take it without a copy:
  * tensor/transferable.ts), and the socket's chunks are dropped at once. When the caller says where raw tensor data
  * starts in the body (the binary tensor extension's Inference-Header-Content-Length), the buffer is placed so that
- * offset is 8-byte aligned, and the raw inputs are typed-array views of the body, not copies. That buffer comes from
- * a pool and goes back to it after the answer (tensor/buffer-pool.ts says why).
+ * offset is 8-byte aligned, and the raw inputs are typed-array views of the body, not copies.
  */
 import type { IncomingMessage } from 'node:http';
 import { FerryError } from '../../errors.js';
 import { markOwned, markOwnedBuffer } from '../../tensor/transferable.js';
-import { bodyPool } from '../../tensor/buffer-pool.js';
 
 /** Below this a body is usually one chunk, which is kept as it is (no copy). */
 const PREALLOCATE_BYTES = 16 * 1024;
@@ -61,9 +59,8 @@ class Preallocated {
 
   constructor(private readonly length: number, rawDataOffset: number | undefined) {
     this.start = rawDataOffset === undefined ? 0 : (ALIGNMENT - (rawDataOffset % ALIGNMENT)) % ALIGNMENT;
-    // Not from Buffer's shared pool: this memory must belong to this request only. From ferry's body pool, which
-    // has it back once the answer has gone (tensor/buffer-pool.ts; the REST front gives it back).
-    this.memory = Buffer.from(bodyPool.take(this.start + length));
+    // Not from Buffer's shared pool: this memory must belong to this request only.
+    this.memory = Buffer.allocUnsafeSlow(this.start + length);
   }
 
   add(chunk: Buffer): FerryError | undefined {

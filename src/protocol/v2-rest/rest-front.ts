@@ -16,7 +16,6 @@ import { inferResponseJson, parseInferRequest } from './infer-json.js';
 import { JSON_TYPE, send, sendBody, sendError } from './reply.js';
 import { allow, decodeSegment, pathOf, readJsonObject, sendFailure } from './http-route.js';
 import { managementOnlyMessage } from '../management-notice.js';
-import { bodyPool } from '../../tensor/buffer-pool.js';
 
 export interface RestFrontOptions {
   readonly maxBodyBytes: number;
@@ -126,24 +125,12 @@ export class RestFront {
    * asked for) takes the path it always did: one JSON.parse of the body and one JSON text back.
    */
   private async infer(req: IncomingMessage, res: ServerResponse, name: string, version: string | undefined): Promise<void> {
-    let read: { request: InferenceRequest; body: ArrayBuffer };
+    let request: InferenceRequest;
     try {
-      read = await this.readInferRequest(req, name, version);
+      request = await this.readInferRequest(req, name, version);
     } catch (e) {
       throw this.dataplane.unknownModelOr(e, name, version);
     }
-    try {
-      return await this.answer(req, res, read.request);
-    } finally {
-      // The run is over (answered or failed): the body's memory goes back to the pool once the answer has left,
-      // as a binary output may be a view the socket has yet to write.
-      const body = read.body;
-      if (res.closed) bodyPool.give(body);
-      else res.once('close', () => bodyPool.give(body));
-    }
-  }
-
-  private async answer(req: IncomingMessage, res: ServerResponse, request: InferenceRequest): Promise<void> {
     const binary = binaryOutputs(request);
     const timeout = timeoutHeader(req);
     const response = await this.dataplane.infer(timeout === undefined ? request : { ...request, deadline: performance.now() + timeout });
@@ -161,24 +148,19 @@ export class RestFront {
   }
 
   /**
-   * Reads and parses the request, and says which memory holds its body (given back to the pool after the answer;
-   * a decompressed body's compressed one at once).
+   * Reads and parses the request. Its own function so that the body is not held while the request runs: an input
+   * that is a copy leaves the body to be freed young (transferable.ts says why that matters).
    */
-  private async readInferRequest(req: IncomingMessage, name: string, version: string | undefined): Promise<{ request: InferenceRequest; body: ArrayBuffer }> {
+  private async readInferRequest(req: IncomingMessage, name: string, version: string | undefined): Promise<InferenceRequest> {
     const limit = this.options.maxBodyBytes;
     const coding = requestCoding(headerText(req, 'content-encoding')); // before reading: an unknown coding is 415 at once
     const jsonHeader = headerText(req, INFERENCE_HEADER_CONTENT_LENGTH);
     let body = await readBody(req, limit, coding ? undefined : rawDataOffset(jsonHeader));
-    if (coding) {
-      const compressed = body;
-      body = await decompress(compressed, coding, limit);
-      bodyPool.give(compressed.buffer as ArrayBuffer); // read once, into the decompressed copy
-    }
+    if (coding) body = await decompress(body, coding, limit);
     const jsonLength = jsonHeaderLength(jsonHeader, body.length);
-    const request = jsonLength === 0
+    return jsonLength === 0
       ? rawBinaryRequest(body, this.dataplane.modelMetadata(name, version), name, version, req.headers)
       : parseInferRequest(body, name, version, jsonLength, req.headers);
-    return { request, body: body.buffer as ArrayBuffer };
   }
 
   private fail(req: IncomingMessage, res: ServerResponse, e: unknown): void {

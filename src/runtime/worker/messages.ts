@@ -18,7 +18,6 @@ export type FromWorker =
       readonly warnings: string[];
     }
   | { readonly type: 'load-failed'; readonly message: string }
-  // `returned`: the inputs' memory, moved back once the run is over (worker threads only), for the body pool.
-  | { readonly type: 'result'; readonly id: number; readonly outputs: Tensor[]; readonly returned?: ArrayBuffer[] }
-  | { readonly type: 'error'; readonly id: number; readonly code: ErrorCode; readonly message: string; readonly returned?: ArrayBuffer[] }
+  | { readonly type: 'result'; readonly id: number; readonly outputs: Tensor[] }
+  | { readonly type: 'error'; readonly id: number; readonly code: ErrorCode; readonly message: string }
   | { readonly type: 'released' };

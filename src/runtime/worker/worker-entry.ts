@@ -40,20 +40,17 @@ async function handle(message: ToWorker): Promise<void> {
       return;
     }
     case 'run': {
-      // Once the run is over, the inputs' memory goes back to the server's body pool (tensor/buffer-pool.ts): a
-      // request body moved here is then used again for the next one, instead of being allocated anew.
-      const returned = parentPort ? inputBuffers(message.inputs) : [];
       try {
         const outputs = await runtime!.run(message.inputs, message.outputNames);
         // Outputs are fresh arrays owned by this run: move them to the server instead of copying (threads only).
-        const transfer: ArrayBuffer[] = [...returned];
+        const transfer: ArrayBuffer[] = [];
         for (const t of outputs) {
           const d = t.data;
-          if (!Array.isArray(d) && d.byteOffset === 0 && d.byteLength === d.buffer.byteLength && !transfer.includes(d.buffer as ArrayBuffer)) transfer.push(d.buffer as ArrayBuffer);
+          if (!Array.isArray(d) && d.byteOffset === 0 && d.byteLength === d.buffer.byteLength) transfer.push(d.buffer as ArrayBuffer);
         }
-        send({ type: 'result', id: message.id, outputs, ...(returned.length ? { returned } : {}) }, transfer);
+        send({ type: 'result', id: message.id, outputs }, transfer);
       } catch (e) {
-        send({ type: 'error', id: message.id, code: isFerryError(e) ? e.code : 'INTERNAL', message: messageOf(e), ...(returned.length ? { returned } : {}) }, returned);
+        send({ type: 'error', id: message.id, code: isFerryError(e) ? e.code : 'INTERNAL', message: messageOf(e) });
       }
       return;
     }
@@ -84,19 +81,4 @@ else {
   process.on('message', (m: ToWorker) => void handle(m));
   // The server went away: nothing is left to answer.
   process.on('disconnect', () => process.exit(0));
-}
-
-/**
- * The large buffers under a run's inputs, each once. Only those at least 64 KiB: the pool keeps request bodies, and
- * small ones are not what churns the server's memory.
- */
-function inputBuffers(inputs: readonly { readonly data: unknown }[]): ArrayBuffer[] {
-  const buffers: ArrayBuffer[] = [];
-  for (const t of inputs) {
-    const d = t.data;
-    if (!ArrayBuffer.isView(d)) continue;
-    const b = d.buffer;
-    if (b instanceof ArrayBuffer && b.byteLength >= 64 * 1024 && !buffers.includes(b)) buffers.push(b);
-  }
-  return buffers;
 }

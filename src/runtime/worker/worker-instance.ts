@@ -15,7 +15,6 @@ import { lazyBuiltin } from '../../lazy-builtin.js';
 import type { SessionConfig } from '../../config/model-config.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { transferList } from '../../tensor/transferable.js';
-import { bodyPool } from '../../tensor/buffer-pool.js';
 import type { FromWorker, ToWorker } from './messages.js';
 import { withMmapThreshold } from '../native-memory.js';
 
@@ -108,7 +107,6 @@ export class WorkerInstance {
       case 'error': {
         const waiter = this.pending.get(m.id);
         this.pending.delete(m.id);
-        for (const buffer of m.returned ?? []) bodyPool.adopt(buffer);
         if (m.type === 'result') waiter?.resolve(m.outputs);
         else waiter?.reject(new FerryError(m.code, m.message));
         return;

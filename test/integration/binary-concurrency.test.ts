@@ -1,7 +1,7 @@
 /**
- * Request bodies are used again (tensor/buffer-pool.ts): many different binary images sent at once, to a model in a
- * worker thread (bodies moved there and back) and to one on the main thread, each answered exactly as that image
- * alone is. A body reused while something still read it would show here as another image's answer.
+ * Many different binary images sent at once, to a model in a worker thread (bodies moved there) and to one on the
+ * main thread (inputs are views of the bodies), each answered exactly as that image alone is: memory shared between
+ * requests by mistake (a body, a batch buffer, a buffer used again too soon) shows here as another image's answer.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,7 +27,7 @@ async function logits(server: TestServer, model: string, pixels: Buffer): Promis
   return readF32(rest);
 }
 
-describe('request bodies used again', () => {
+describe('binary requests at once', () => {
   let repo: TempRepository;
   let server: TestServer;
 
