@@ -11,6 +11,7 @@ import {
 import { BenchError } from './bench-error.js';
 import { grpcSender } from './grpc-sender.js';
 import { httpSender } from './http-sender.js';
+import { socketSender } from './socket-sender.js';
 import type { Load } from './load-loop.js';
 import type { ResolvedOptions } from './options.js';
 import type { RequestSender } from './sender.js';
@@ -108,7 +109,7 @@ class HttpTarget implements Target {
   }
 
   sender(load: Load): RequestSender {
-    return httpSender({
+    return (this.o.url.protocol === 'http:' ? socketSender : httpSender)({
       url: this.o.url,
       path: this.path,
       encoded: this.encoded!,
