@@ -83,6 +83,8 @@ class Connection {
   private done: Done | undefined;
   private received: Buffer[] = [];
   private bytes = 0;
+  /** The answer being read, once its header has arrived. */
+  private head: { readonly end: number; readonly status: number; readonly total: number | undefined; readonly closing: boolean } | undefined;
   private closed = false;
 
   constructor(
@@ -112,40 +114,50 @@ class Connection {
   private read(chunk: Buffer): void {
     this.received.push(chunk);
     this.bytes += chunk.length;
-    const data = this.received.length === 1 ? chunk : Buffer.concat(this.received, this.bytes);
-    const end = data.indexOf(HEADER_END);
-    if (end < 0) return this.keep(data);
-    // Byte searches rather than the header as text: this runs once per answer, beside the server being measured.
-    const status = (data[9]! - 48) * 100 + (data[10]! - 48) * 10 + (data[11]! - 48);
-    const length = headerNumber(data, end, CONTENT_LENGTH) ?? headerNumber(data, end, CONTENT_LENGTH_LOWER);
-    let total: number;
-    if (length !== undefined) total = end + 4 + length;
-    else if (/\r\ntransfer-encoding:\s*chunked/i.test(data.toString('latin1', 0, end))) {
-      const last = data.indexOf(LAST_CHUNK, end + 4);
-      if (last < 0) return this.keep(data);
-      total = last + LAST_CHUNK.length;
-    } else {
-      return this.fail('bad response', `an answer without Content-Length or chunked encoding: ${data.toString('latin1', 0, data.indexOf('\r\n'))}`);
+    if (this.head === undefined) {
+      const data = this.received.length === 1 ? chunk : Buffer.concat(this.received, this.bytes);
+      this.received = [data];
+      const end = data.indexOf(HEADER_END);
+      if (end < 0) return;
+      // Byte searches rather than the header as text: this runs once per answer, beside the server being measured.
+      const length = headerNumber(data, end, CONTENT_LENGTH) ?? headerNumber(data, end, CONTENT_LENGTH_LOWER);
+      const chunked = length === undefined && /\r\ntransfer-encoding:\s*chunked/i.test(data.toString('latin1', 0, end));
+      if (length === undefined && !chunked) {
+        return this.fail('bad response', `an answer without Content-Length or chunked encoding: ${data.toString('latin1', 0, data.indexOf('\r\n'))}`);
+      }
+      const closeAt = data.indexOf(CONNECTION_CLOSE);
+      this.head = {
+        end,
+        status: (data[9]! - 48) * 100 + (data[10]! - 48) * 10 + (data[11]! - 48),
+        total: length === undefined ? undefined : end + 4 + length,
+        closing: closeAt >= 0 && closeAt < end,
+      };
     }
-    if (data.length < total) return this.keep(data);
+    const head = this.head;
+    let total = head.total;
+    if (total === undefined) {
+      // Chunked: done at the last chunk (a rare form for a V2 answer, so its chunks are simply joined to look).
+      const data = Buffer.concat(this.received, this.bytes);
+      this.received = [data];
+      const last = data.indexOf(LAST_CHUNK, head.end + 4);
+      if (last < 0) return;
+      total = last + LAST_CHUNK.length;
+    }
+    if (this.bytes < total) return; // a large answer: its pieces are kept as they came, joined only if needed
+    const received = this.received;
     this.received = [];
     this.bytes = 0;
+    this.head = undefined;
     const done = this.done;
     this.done = undefined;
-    const closing = data.indexOf(CONNECTION_CLOSE) >= 0 && data.indexOf(CONNECTION_CLOSE) < end;
-    if (status === 200) done?.(undefined);
-    else done?.({ kind: `HTTP ${status}`, message: restErrorMessage(data.toString('utf8', end + 4, total)) });
-    if (closing) {
+    if (head.status === 200) done?.(undefined);
+    else done?.({ kind: `HTTP ${head.status}`, message: restErrorMessage(Buffer.concat(received).toString('utf8', head.end + 4, total)) });
+    if (head.closing) {
       this.close();
       this.onLost(this);
     } else {
       this.onFree(this);
     }
-  }
-
-  private keep(data: Buffer): void {
-    this.received = [data];
-    this.bytes = data.length;
   }
 
   private fail(kind: string, message: string): void {

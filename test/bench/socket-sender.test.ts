@@ -51,6 +51,14 @@ describe('socket sender', () => {
     assert.equal(await send(s), undefined);
     answer = (socket) => socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n');
     assert.equal(await send(s), undefined);
+    // A large answer in many pieces, then a small one on the same connection: neither runs into the other.
+    answer = (socket) => {
+      socket.write('HTTP/1.1 200 OK\r\nContent-Length: 4194304\r\n\r\n');
+      for (let i = 0; i < 64; i++) socket.write(Buffer.alloc(65536, i));
+    };
+    assert.equal(await send(s), undefined);
+    answer = (socket) => socket.write('HTTP/1.1 404 Not Found\r\nContent-Length: 17\r\n\r\n{"error":"gone!"}');
+    assert.deepEqual(await send(s), { kind: 'HTTP 404', message: 'gone!' });
     s.close();
   });
 
