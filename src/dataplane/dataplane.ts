@@ -4,7 +4,7 @@
  */
 import type { ModelRegistry, IndexEntry, Route } from '../registry/registry.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { ExperimentCalls } from './experiment-calls.js';
+import { ExperimentCalls, type Copies } from './experiment-calls.js';
 import type { TensorSpec } from '../tensor/tensor.js';
 import type { Logger } from '../observe/logger.js';
 import { checkRequest } from './check-request.js';
@@ -177,7 +177,7 @@ export class DataPlane {
   }
 
   /** An answer in an experiment: it gets an id, is recorded before it is returned, then its copies run. */
-  private async experimentAnswer(route: Route, request: InferenceRequest, outputs: Tensor[], copies: Tensor[] | undefined): Promise<InferenceResponse> {
+  private async experimentAnswer(route: Route, request: InferenceRequest, outputs: Tensor[], copies: Copies | undefined): Promise<InferenceResponse> {
     const id = this.experimentCalls.idOf(request);
     await this.experimentCalls.recordAnswer(route, id, outputs);
     if (copies) this.experimentCalls.runCopies(route, request, id, copies);

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { ModelRegistry, Route } from '../registry/registry.js';
 import type { Experiment, PredictionRole } from '../experiment/experiment.js';
 import type { ExperimentPlan } from '../experiment/experiment-plan.js';
-import { summarize } from '../experiment/prediction-summary.js';
+import { summarize, type RowPrediction } from '../experiment/prediction-summary.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Logger } from '../observe/logger.js';
 import { checkRequest } from './check-request.js';
@@ -25,6 +25,12 @@ interface CopyTarget {
   readonly version: number | undefined;
 }
 
+/** The runs an answer asks for, and the copy of its inputs they share. */
+export interface Copies {
+  readonly targets: readonly CopyTarget[];
+  readonly inputs: Tensor[];
+}
+
 export class ExperimentCalls {
   constructor(
     private readonly registry: ModelRegistry,
@@ -39,18 +45,20 @@ export class ExperimentCalls {
     return text !== undefined && text !== '' ? text : randomUUID();
   }
 
-  /** Copies of the inputs for the runs this answer asks for, made before the answer's run may move its buffers. */
-  copiesFor(route: Route, inputs: readonly Tensor[]): Tensor[] | undefined {
-    const e = route.experiment as Experiment;
-    return this.targets(route, e.plan).length > 0 ? inputs.map(copyTensor) : undefined;
+  /**
+   * The shadow and comparison runs this answer asks for, with a copy of the inputs made before the answer's run may
+   * move its buffers; undefined when it asks for none.
+   */
+  copiesFor(route: Route, inputs: readonly Tensor[]): Copies | undefined {
+    const targets = this.targets(route, (route.experiment as Experiment).plan);
+    return targets.length > 0 ? { targets, inputs: inputs.map(copyTensor) } : undefined;
   }
 
   /** Records the answer; never fails it (a store that cannot write is counted and logged once). */
   async recordAnswer(route: Route, id: string, outputs: readonly Tensor[]): Promise<void> {
     const e = route.experiment as Experiment;
-    const outcome = e.plan.outcome;
     try {
-      await e.record(id, route.variant as string, 'a', summarize(outputs, outcome?.type === 'classification', outcome?.labels));
+      await e.record(id, route.variant as string, 'a', summaryOf(e, outputs));
     } catch (error) {
       // Said once per experiment: a store that cannot write fails every answer's record the same way.
       if (++e.counters.recordFailures === 1) {
@@ -60,13 +68,13 @@ export class ExperimentCalls {
   }
 
   /** Starts the shadow and comparison runs of an answered request (after the answer is sent: next macrotask). */
-  runCopies(route: Route, request: InferenceRequest, id: string, copies: Tensor[]): void {
+  runCopies(route: Route, request: InferenceRequest, id: string, copies: Copies): void {
     const e = route.experiment as Experiment;
-    const targets = this.targets(route, e.plan);
+    const { targets } = copies;
     setImmediate(() => {
       targets.forEach((target, i) => {
         // The last run takes the copy itself; the others a copy of it each (a worker thread may take its buffers).
-        const inputs = i === targets.length - 1 ? copies : copies.map(copyTensor);
+        const inputs = i === targets.length - 1 ? copies.inputs : copies.inputs.map(copyTensor);
         this.runCopy(e, route.version.modelName, target, { ...request, inputs, outputs: undefined }, id);
       });
     });
@@ -89,15 +97,20 @@ export class ExperimentCalls {
       return;
     }
     e.shadowsInFlight++;
-    const outcome = e.plan.outcome;
     (async () => {
       const { inputs, outputNames } = checkRequest(version, request);
       const outputs = await version.batcher.infer(inputs, outputNames);
-      await e.record(id, target.name, target.role, summarize(outputs, outcome?.type === 'classification', outcome?.labels));
+      await e.record(id, target.name, target.role, summaryOf(e, outputs));
     })()
       .catch(() => count(e.counters.shadowFailed, target.name))
       .finally(() => e.shadowsInFlight--);
   }
+}
+
+/** What the experiment keeps of an answer: labels named as its outcome names them (experiment/prediction-summary.ts). */
+function summaryOf(e: Experiment, outputs: readonly Tensor[]): RowPrediction[] {
+  const outcome = e.plan.outcome;
+  return summarize(outputs, outcome?.type === 'classification', outcome?.labels);
 }
 
 function count(map: Map<string, number>, key: string): void {

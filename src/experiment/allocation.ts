@@ -3,7 +3,7 @@
  * the best, given the outcomes so far (Seldon Core v1's bandit routers, which v2 dropped), with a floor so that no
  * variant starves. And the minimum effect an experiment is sized and tuned for.
  */
-import { thompsonShares, type Moments } from './statistics.js';
+import { successesOf, thompsonShares, type Moments } from './statistics.js';
 import type { ExperimentPlan } from './experiment-plan.js';
 import type { VariantStats } from './variant-stats.js';
 
@@ -30,7 +30,7 @@ export function reallocate(plan: ExperimentPlan, stats: ReadonlyMap<string, Vari
   if (type === 'classification') {
     shares = thompsonShares(
       arms.map((m) => {
-        const successes = m ? Math.round(m.mean * m.count) : 0;
+        const successes = m ? successesOf(m) : 0;
         return { successes, failures: (m?.count ?? 0) - successes };
       }),
       { floor: plan.allocationFloor, random },

@@ -4,7 +4,7 @@
  * and its interval, the fixed-horizon p-value, the always-valid one, the verdict (from the always-valid one: it stays
  * right however often this is read) and the outcomes still needed for the minimum effect.
  */
-import { meanInterval, proportionInterval, samplesNeeded, twoProportionZTest, verdict, welchTTest, type Interval, type Moments } from './statistics.js';
+import { meanInterval, proportionInterval, samplesNeeded, successesOf, twoProportionZTest, verdict, welchTTest, type Interval, type Moments } from './statistics.js';
 import { minimumEffectOf } from './allocation.js';
 import type { Experiment } from './experiment.js';
 import { VariantStats, type OutcomeType } from './variant-stats.js';
@@ -118,7 +118,7 @@ function compare(e: Experiment, type: OutcomeType, control: VariantStats, candid
   if (moments.count > 0 && controlMoments.count > 0) {
     const test =
       type === 'classification'
-        ? twoProportionZTest(successes(controlMoments), controlMoments.count, successes(moments), moments.count)
+        ? twoProportionZTest(successesOf(controlMoments), controlMoments.count, successesOf(moments), moments.count)
         : welchTTest(controlMoments, moments);
     ({ difference, interval } = test);
     p = test.pValue;
@@ -141,12 +141,10 @@ function compare(e: Experiment, type: OutcomeType, control: VariantStats, candid
   };
 }
 
-const successes = (m: Moments): number => Math.round(m.mean * m.count);
-
 function proportion(m: Moments | undefined): Estimate {
   const n = m?.count ?? 0;
   if (!m || n === 0) return { value: null, interval: null, n: 0 };
-  const i = proportionInterval(successes(m), n);
+  const i = proportionInterval(successesOf(m), n);
   return { value: m.mean, interval: [i.low, i.high], n };
 }
 

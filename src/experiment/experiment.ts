@@ -13,7 +13,7 @@ import { unavailable, invalid } from '../errors.js';
 import { RecordLog, type LogRecord } from './record-log.js';
 import { Agreement, VariantStats } from './variant-stats.js';
 import { SequentialTest } from './sequential-test.js';
-import type { Moments } from './statistics.js';
+import { successesOf } from './statistics.js';
 import { reportedVariants, type ExperimentPlan } from './experiment-plan.js';
 import type { Label, RowPrediction } from './prediction-summary.js';
 import type { FeedbackItem } from './feedback-body.js';
@@ -76,8 +76,6 @@ export interface ExperimentCounters {
 }
 
 const CHECKPOINT_EVERY_MS = 10_000;
-
-const successes = (m: Moments): number => Math.round(m.mean * m.count);
 
 /** A line starts {"s":N,"t":T,... (record-log.ts puts the stamp first). */
 const LINE_TIME = /^\{"s":\d+,"t":(\d+)/;
@@ -370,7 +368,7 @@ export class Experiment {
         this.tests.set(v, (test = new SequentialTest(effect)));
       }
       // Proportions through their own reading: it keeps an arm with no error yet from looking certain.
-      if (type === 'classification') test.observeProportions(successes(control), control.count, successes(candidate), candidate.count);
+      if (type === 'classification') test.observeProportions(successesOf(control), control.count, successesOf(candidate), candidate.count);
       else test.observeMeans(control, candidate);
     }
   }

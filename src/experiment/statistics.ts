@@ -68,6 +68,11 @@ export class Moments {
   }
 }
 
+/** For a Moments of 0/1 values (right or wrong answers): how many were 1. */
+export function successesOf(m: Moments): number {
+  return Math.round(m.mean * m.count);
+}
+
 /** What the comparisons need of an arm: a Moments is one. */
 export interface ArmSummary {
   readonly count: number;

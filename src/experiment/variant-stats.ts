@@ -3,7 +3,7 @@
  * came back, the running moments of each metric, and its agreement with the control on the same requests. Plain
  * sums, so an outcome costs a few additions and the whole state checkpoints as a small JSON object.
  */
-import { Moments, proportionSummary, type ArmSummary } from './statistics.js';
+import { Moments, proportionSummary, successesOf, type ArmSummary } from './statistics.js';
 import { probabilityOf, sameLabel, type Label, type RowPrediction } from './prediction-summary.js';
 
 export type OutcomeType = 'classification' | 'regression' | 'reward';
@@ -52,7 +52,7 @@ export class VariantStats {
    */
   arm(type: OutcomeType): ArmSummary {
     const { moments } = this.primary(type);
-    return type === 'classification' ? proportionSummary(Math.round(moments.mean * moments.count), moments.count) : moments;
+    return type === 'classification' ? proportionSummary(successesOf(moments), moments.count) : moments;
   }
 
   rewarded(value: number): void {
