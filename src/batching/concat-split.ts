@@ -6,14 +6,15 @@ import { internal } from '../errors.js';
 import { DATATYPES, type Datatype, type TensorData } from '../tensor/datatypes.js';
 import { elementCount, type Tensor } from '../tensor/tensor.js';
 import { markOwned } from '../tensor/transferable.js';
+import { newTypedArray } from '../tensor/small-arrays.js';
 
 export type PadValue = number | string | boolean;
 
 function allocate(datatype: Datatype, n: number, pad: PadValue | undefined): TensorData {
   const info = DATATYPES[datatype];
   if (info.kind === 'bytes') return new Array<string>(n).fill(pad === undefined ? '' : String(pad));
-  const out = new info.array!(n);
-  markOwned(out); // a batch's own array
+  const out = newTypedArray(info.array!, n);
+  markOwned(out); // a batch's own array (when large enough to have its own buffer)
   if (pad !== undefined && pad !== 0 && pad !== false) {
     if (info.kind === 'bigint') (out as BigInt64Array).fill(BigInt(pad as number));
     else (out as Float32Array).fill(pad === true ? 1 : Number(pad));

@@ -7,6 +7,7 @@ import { invalid } from '../errors.js';
 import { DATATYPES, type Datatype, type TensorData } from './datatypes.js';
 import { fromHalfBits, toHalfBits } from './fp16.js';
 import { markOwned } from './transferable.js';
+import { newTypedArray } from './small-arrays.js';
 
 /**
  * Checks nested data against the shape it claims (each array at depth d holds shape[d] entries, values only at the
@@ -81,7 +82,7 @@ export function jsonToTensorData(values: readonly unknown[], datatype: Datatype,
   const n = values.length;
   switch (info.kind) {
     case 'float': {
-      const out = new (info.array as Float32ArrayConstructor | Float64ArrayConstructor)(n);
+      const out = newTypedArray(info.array as Float32ArrayConstructor | Float64ArrayConstructor, n);
       const fp32 = datatype === 'FP32';
       for (let i = 0; i < n; i++) {
         const v = values[i];
@@ -95,7 +96,7 @@ export function jsonToTensorData(values: readonly unknown[], datatype: Datatype,
       return out;
     }
     case 'fp16': {
-      const out = new Uint16Array(n);
+      const out = newTypedArray(Uint16Array, n);
       for (let i = 0; i < n; i++) {
         const v = values[i];
         if (typeof v !== 'number') badElement(what, i, v, 'a number for FP16');
@@ -105,7 +106,7 @@ export function jsonToTensorData(values: readonly unknown[], datatype: Datatype,
       return out;
     }
     case 'int': {
-      const out = new (info.array as Int32ArrayConstructor)(n);
+      const out = newTypedArray(info.array as Int32ArrayConstructor, n);
       const min = info.min as number;
       const max = info.max as number;
       for (let i = 0; i < n; i++) {
@@ -119,7 +120,7 @@ export function jsonToTensorData(values: readonly unknown[], datatype: Datatype,
       return out;
     }
     case 'bigint': {
-      const out = new (info.array as BigInt64ArrayConstructor | BigUint64ArrayConstructor)(n);
+      const out = newTypedArray(info.array as BigInt64ArrayConstructor | BigUint64ArrayConstructor, n);
       const min = info.min as number;
       for (let i = 0; i < n; i++) {
         const v = values[i];
@@ -132,7 +133,7 @@ export function jsonToTensorData(values: readonly unknown[], datatype: Datatype,
       return out;
     }
     case 'bool': {
-      const out = new Uint8Array(n);
+      const out = newTypedArray(Uint8Array, n);
       for (let i = 0; i < n; i++) {
         const v = values[i];
         if (v === true || v === 1) out[i] = 1;

@@ -32,13 +32,27 @@ export function markOwnedBuffer(buffer: ArrayBuffer): void {
   if (buffer.byteLength >= WORTH_MOVING_BYTES) owned.add(buffer);
 }
 
+/**
+ * What to post to a worker for these tensors: the tensors, and the owned buffers under them, each once, to move
+ * rather than copy. A view on memory that is not the request's alone (a slab of small arrays, a socket's read
+ * buffer, a gRPC message) is copied to its own bytes first: posting a view clones the whole buffer under it,
+ * 32-64 KiB for a few hundred bytes of tensor.
+ */
+export function forPosting(tensors: readonly Tensor[]): { tensors: Tensor[]; transfer: ArrayBuffer[] } {
+  const transfer: ArrayBuffer[] = [];
+  const out = tensors.map((t) => {
+    if (Array.isArray(t.data)) return t;
+    const buffer = t.data.buffer;
+    if (buffer instanceof ArrayBuffer && owned.has(buffer)) {
+      if (!transfer.includes(buffer)) transfer.push(buffer);
+      return t;
+    }
+    return t.data.byteLength < buffer.byteLength ? { ...t, data: t.data.slice() } : t;
+  });
+  return { tensors: out, transfer };
+}
+
 /** The owned buffers under these tensors' data, each once: what a worker thread can take without a copy. */
 export function transferList(tensors: readonly Tensor[]): ArrayBuffer[] {
-  const list: ArrayBuffer[] = [];
-  for (const t of tensors) {
-    if (Array.isArray(t.data)) continue;
-    const buffer = t.data.buffer;
-    if (buffer instanceof ArrayBuffer && owned.has(buffer) && !list.includes(buffer)) list.push(buffer);
-  }
-  return list;
+  return forPosting(tensors).transfer;
 }

@@ -7,7 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { WorkerInstance } from '../../src/runtime/worker/worker-instance.js';
-import { markOwned, markOwnedBuffer, transferList } from '../../src/tensor/transferable.js';
+import { forPosting, markOwned, markOwnedBuffer, transferList } from '../../src/tensor/transferable.js';
+import { newTypedArray } from '../../src/tensor/small-arrays.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { EXAMPLES } from '../helpers/server.js';
 
@@ -57,5 +58,29 @@ describe('moving owned inputs to a worker thread', () => {
       { name: 't', datatype: 'BYTES', shape: [1], data: ['x'] },
     ];
     assert.deepEqual(transferList(tensors), [body]);
+  });
+
+  it('posts a view of shared memory as its own bytes, not the buffer under it, and answers the same', async () => {
+    const shared = new ArrayBuffer(64 * 1024);
+    const whole = image();
+    const view = new Float32Array(shared, 1024, whole.data.length / 4); // a quarter of the image's values
+    view.set((whole.data as Float32Array).subarray(0, view.length));
+    const small = newTypedArray(Float32Array, 30); // from a slab of small arrays
+    const { tensors, transfer } = forPosting([
+      { name: 'v', datatype: 'FP32', shape: [view.length], data: view },
+      { name: 's', datatype: 'FP32', shape: [30], data: small },
+    ]);
+    assert.deepEqual(transfer, []);
+    assert.equal((tensors[0]!.data as Float32Array).buffer.byteLength, view.byteLength, 'only the view\'s bytes are posted');
+    assert.deepEqual(tensors[0]!.data, view);
+    assert.equal((tensors[1]!.data as Float32Array).buffer.byteLength, 30 * 4);
+    assert.equal(view.byteLength, whole.data.length, 'the caller\'s view is left as it was');
+
+    // The worker answers a view on a larger buffer as it answers the same values in an array of their own.
+    const inShared = new Float32Array(new ArrayBuffer(whole.data.length * 4 + 4096), 4096, whole.data.length);
+    inShared.set(whole.data as Float32Array);
+    const [expected] = await worker.run([image()], [output]);
+    const [got] = await worker.run([{ ...whole, data: inShared }], [output]);
+    assert.deepEqual(got!.data, expected!.data);
   });
 });

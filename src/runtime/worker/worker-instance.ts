@@ -14,7 +14,7 @@ import { FerryError } from '../../errors.js';
 import { lazyBuiltin } from '../../lazy-builtin.js';
 import type { SessionConfig } from '../../config/model-config.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { transferList } from '../../tensor/transferable.js';
+import { forPosting } from '../../tensor/transferable.js';
 import type { FromWorker, ToWorker } from './messages.js';
 import { withMmapThreshold } from '../native-memory.js';
 
@@ -80,7 +80,8 @@ export class WorkerInstance {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.transport.send({ type: 'run', id, inputs, outputNames }, transferList(inputs));
+      const { tensors, transfer } = forPosting(inputs);
+      this.transport.send({ type: 'run', id, inputs: tensors, outputNames }, transfer);
     });
   }
 
