@@ -97,21 +97,27 @@ function copyPaddedPart(part: Tensor, dst: TensorData, strides: readonly number[
 
 /** Splits each batched output back into per-request tensors of `rows[i]` rows each (views, no copies). */
 export function splitRows(outputs: readonly Tensor[], rows: readonly number[]): Tensor[][] {
-  const total = rows.reduce((a, b) => a + b, 0);
-  const perRequest: Tensor[][] = rows.map(() => []);
+  let total = 0;
+  for (const n of rows) total += n;
+  const perRequest: Tensor[][] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) perRequest[i] = [];
   for (const out of outputs) {
     if (out.shape.length === 0 || out.shape[0] !== total) {
       throw internal(`output '${out.name}' has shape [${out.shape.join(',')}], not ${total} rows along dimension 0, so a batch cannot be split; set max_batch_size: 0 in the model's config`);
     }
     const rowSize = total === 0 ? 0 : out.data.length / total;
+    const inner = out.shape.slice(1);
     let at = 0;
-    rows.forEach((n, i) => {
+    for (let i = 0; i < rows.length; i++) {
+      const n = rows[i]!;
       const data = Array.isArray(out.data)
         ? out.data.slice(at * rowSize, (at + n) * rowSize)
         : (out.data as Float32Array).subarray(at * rowSize, (at + n) * rowSize);
-      perRequest[i]!.push({ name: out.name, datatype: out.datatype, shape: [n, ...out.shape.slice(1)], data: data as TensorData });
+      const shape = [n];
+      for (const d of inner) shape.push(d);
+      perRequest[i]!.push({ name: out.name, datatype: out.datatype, shape, data: data as TensorData });
       at += n;
-    });
+    }
   }
   return perRequest;
 }

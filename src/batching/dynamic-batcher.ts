@@ -69,6 +69,7 @@ export class DynamicBatcher {
   private stopping = false;
   private idle: (() => void) | undefined;
   private soloKeys = 0;
+  private lastKey: { readonly inputs: readonly KeyShape[]; readonly outputNames: readonly string[]; readonly key: string } | undefined;
   private readonly limit: number;
 
   constructor(
@@ -101,12 +102,25 @@ export class DynamicBatcher {
     }
     const rows = o.batching ? batchRows(inputs) : 0;
     const full = o.generated.length > 0 ? withGenerated(inputs, o) : (inputs as Tensor[]);
-    const key = o.batching ? batchKey(full, outputNames, o.pad) : `solo${this.soloKeys++}`;
+    const key = o.batching ? this.keyOf(full, outputNames) : `solo${this.soloKeys++}`;
     return new Promise<Tensor[]>((resolve, reject) => {
       this.queue.push({ inputs: full, outputNames, rows, key, enqueuedAt: performance.now(), deadline, resolve, reject });
       if (deadline !== undefined && deadline < this.deadlineAt) this.armDeadline(deadline);
       this.schedule();
     });
+  }
+
+  /**
+   * The batch key of a request (batchKey). Under load nearly every request has the shapes and outputs of the one
+   * before it, so that one's key is kept and compared against, rather than a new string built per request.
+   */
+  private keyOf(inputs: readonly Tensor[], outputNames: readonly string[]): string {
+    const last = this.lastKey;
+    if (last && last.outputNames === outputNames && sameKeyShapes(last.inputs, inputs, this.options.pad)) return last.key;
+    const key = batchKey(inputs, outputNames, this.options.pad);
+    // Names and shapes only: holding the tensors would keep the last request's data alive past its answer.
+    this.lastKey = { inputs: inputs.map((t) => ({ name: t.name, shape: t.shape })), outputNames, key };
+    return key;
   }
 
   /** Stops taking requests and resolves once every queued and running request has been answered. */
@@ -291,6 +305,21 @@ function batchKey(inputs: readonly Tensor[], outputNames: readonly string[], pad
   let key = '';
   for (const t of inputs) key += pad.has(t.name) ? `p${t.shape.length}|` : `${t.shape.slice(1).join('x')}|`;
   return `${key}>${outputNames.join(',')}`;
+}
+
+type KeyShape = Pick<Tensor, 'name' | 'shape'>;
+
+/** True when two requests' inputs give the same batchKey (the output names compared by the caller). */
+function sameKeyShapes(a: readonly KeyShape[], b: readonly KeyShape[], pad: ReadonlyMap<string, PadValue>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.name !== y.name || x.shape.length !== y.shape.length) return false;
+    if (pad.has(x.name)) continue; // padded: only the rank is in the key
+    for (let d = 1; d < x.shape.length; d++) if (x.shape[d] !== y.shape[d]) return false;
+  }
+  return true;
 }
 
 function withGenerated(inputs: readonly Tensor[], o: BatcherOptions): Tensor[] {

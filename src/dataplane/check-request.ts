@@ -14,40 +14,57 @@ function list(names: Iterable<string>): string {
 /** Returns the inputs in the model's order and the output names to compute. */
 export function checkRequest(version: ModelVersion, request: InferenceRequest): { inputs: Tensor[]; outputNames: string[] } {
   const specs = version.inputsByName;
-  const model = `model '${version.modelName}'`;
-  const byName = new Map<string, Tensor>();
-  for (const t of request.inputs) {
-    const spec = specs.get(t.name);
-    if (!spec) throw invalid(`unknown input '${t.name}' for ${model} (its inputs: ${list(specs.keys())})`);
-    if (byName.has(t.name)) throw invalid(`input '${t.name}' is given more than once`);
-    if (t.datatype !== spec.datatype) {
-      throw invalid(`input '${t.name}': expected datatype ${spec.datatype}, got ${t.datatype}`);
+  const given = request.inputs;
+  let inputs: Tensor[];
+  if (specs.size === 1 && given.length === 1) {
+    // The usual model, one input: no map of the request's inputs to build.
+    const t = given[0]!;
+    checkInput(version, t);
+    inputs = [t];
+  } else {
+    const byName = new Map<string, Tensor>();
+    for (const t of given) {
+      checkInput(version, t);
+      if (byName.has(t.name)) throw invalid(`input '${t.name}' is given more than once`);
+      byName.set(t.name, t);
     }
-    if (!shapeMatches(spec.shape, t.shape)) {
-      throw invalid(`input '${t.name}': expected shape ${formatShape(spec.shape)}, got ${formatShape(t.shape)}`);
+    inputs = [];
+    for (const name of specs.keys()) {
+      const t = byName.get(name);
+      if (!t) throw invalid(`missing input '${name}' for model '${version.modelName}' (its inputs: ${list(specs.keys())})`);
+      inputs.push(t);
     }
-    const need = elementCount(t.shape);
-    if (t.data.length !== need) {
-      throw invalid(`input '${t.name}': shape ${formatShape(t.shape)} holds ${need} elements, but the data has ${t.data.length}`);
-    }
-    byName.set(t.name, t);
   }
-  const inputs: Tensor[] = [];
-  for (const name of specs.keys()) {
-    const t = byName.get(name);
-    if (!t) throw invalid(`missing input '${name}' for ${model} (its inputs: ${list(specs.keys())})`);
-    inputs.push(t);
+  return { inputs, outputNames: outputNamesOf(version, request) };
+}
+
+function checkInput(version: ModelVersion, t: Tensor): void {
+  const specs = version.inputsByName;
+  const spec = specs.get(t.name);
+  if (!spec) throw invalid(`unknown input '${t.name}' for model '${version.modelName}' (its inputs: ${list(specs.keys())})`);
+  if (t.datatype !== spec.datatype) {
+    throw invalid(`input '${t.name}': expected datatype ${spec.datatype}, got ${t.datatype}`);
   }
+  if (!shapeMatches(spec.shape, t.shape)) {
+    throw invalid(`input '${t.name}': expected shape ${formatShape(spec.shape)}, got ${formatShape(t.shape)}`);
+  }
+  const need = elementCount(t.shape);
+  if (t.data.length !== need) {
+    throw invalid(`input '${t.name}': shape ${formatShape(t.shape)} holds ${need} elements, but the data has ${t.data.length}`);
+  }
+}
+
+function outputNamesOf(version: ModelVersion, request: InferenceRequest): string[] {
   let outputNames = version.allOutputNames as string[];
   if (request.outputs && request.outputs.length > 0) {
     outputNames = [];
     for (const o of request.outputs) {
       if (!version.outputsByName.has(o.name)) {
-        throw invalid(`unknown output '${o.name}' requested from ${model} (its outputs: ${list(version.outputsByName.keys())})`);
+        throw invalid(`unknown output '${o.name}' requested from model '${version.modelName}' (its outputs: ${list(version.outputsByName.keys())})`);
       }
       if (outputNames.includes(o.name)) throw invalid(`output '${o.name}' is requested more than once`);
       outputNames.push(o.name);
     }
   }
-  return { inputs, outputNames };
+  return outputNames;
 }

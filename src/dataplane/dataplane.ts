@@ -167,13 +167,8 @@ export class DataPlane {
     }
     version.metrics?.requestDone(performance.now() - started);
     if (route.experiment !== undefined) return this.experimentAnswer(route, request, outputs, copies);
-    return {
-      modelName: version.modelName,
-      modelVersion: String(version.version),
-      ...(request.id !== undefined ? { id: request.id } : {}),
-      variant, // a plain property, undefined without a split: no second spread on every answer
-      outputs,
-    };
+    // Every answer has the same fields (id and variant undefined when absent): one object shape, no spread.
+    return { modelName: version.modelName, modelVersion: version.versionText, id: request.id, variant, outputs };
   }
 
   /** An answer in an experiment: it gets an id, is recorded before it is returned, then its copies run. */

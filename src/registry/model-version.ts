@@ -36,6 +36,8 @@ export class ModelVersion {
   allOutputNames: readonly string[] = [];
   /** This version as the route of a request that no split chose: made once, so routing allocates nothing. */
   readonly route: Route = { version: this, variant: undefined };
+  /** The version as answers carry it ("model_version": "3"). */
+  readonly versionText: string;
 
   constructor(
     readonly modelName: string,
@@ -45,7 +47,9 @@ export class ModelVersion {
     readonly config: ModelConfig,
     /** What its files looked like when it was loaded (repository/version-files.ts); a change means a reload. */
     readonly fingerprint: string,
-  ) {}
+  ) {
+    this.versionText = String(version);
+  }
 
   get label(): string {
     return `model '${this.modelName}' version ${this.version}`;

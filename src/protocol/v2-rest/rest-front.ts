@@ -54,10 +54,21 @@ export class RestFront {
 
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     if (this.closing) res.setHeader('Connection', 'close');
-    this.route(req, res).catch((e: unknown) => this.fail(req, res, e));
+    let answered: void | Promise<void>;
+    try {
+      answered = this.route(req, res);
+    } catch (e) {
+      this.fail(req, res, e);
+      return;
+    }
+    answered?.catch((e: unknown) => this.fail(req, res, e));
   };
 
-  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /**
+   * Routes a request and answers it: at once, or by the promise it returns. Not itself async: an async function
+   * that returns another's promise costs each request two more promise jobs.
+   */
+  private route(req: IncomingMessage, res: ServerResponse): void | Promise<void> {
     const path = pathOf(req.url);
     const method = req.method ?? 'GET';
     const dp = this.dataplane;
@@ -83,11 +94,11 @@ export class RestFront {
       const name = decodeSegment(x[1] as string);
       if (x[2] === 'experiment') {
         allow(method, 'GET');
-        return sendBody(req, res, JSON_TYPE, JSON.stringify(await dp.experiment(name)));
+        return sendJson(req, res, dp.experiment(name));
       }
       allow(method, 'POST');
       dp.checkExperiment(name); // an unknown model or one with no experiment is said before the body is read
-      return sendBody(req, res, JSON_TYPE, JSON.stringify(await dp.feedback(name, await readJsonObject(req, FEEDBACK_BODY_BYTES))));
+      return sendJson(req, res, readJsonObject(req, FEEDBACK_BODY_BYTES).then((body) => dp.feedback(name, body)));
     }
     switch (path) {
       case '/v2/health/live':
@@ -105,14 +116,13 @@ export class RestFront {
       case '/metrics': {
         allow(method, 'GET');
         if (!this.options.metrics) throw new FerryError('NOT_FOUND', 'metrics are off');
-        const { contentType, body } = await this.options.metrics();
-        return sendBody(req, res, contentType, body);
+        return this.options.metrics().then(({ contentType, body }) => sendBody(req, res, contentType, body));
       }
       case '/v2/repository/index': {
         allow(method, 'POST', 'GET');
         // Triton's repository index: every model and version with its state and, when unavailable, why.
-        const ready = method === 'POST' ? (await readJsonObject(req, CONTROL_BODY_BYTES)).ready === true : false;
-        return sendBody(req, res, JSON_TYPE, JSON.stringify(await dp.repositoryIndex(ready)));
+        const ready = method === 'POST' ? readJsonObject(req, CONTROL_BODY_BYTES).then((b) => b.ready === true) : Promise.resolve(false);
+        return sendJson(req, res, ready.then((r) => dp.repositoryIndex(r)));
       }
       default:
         if (REPOSITORY_CHANGE_ROUTE.test(path)) throw new FerryError('PERMISSION_DENIED', managementOnlyMessage(this.options.managementAddress?.()));
@@ -166,6 +176,11 @@ export class RestFront {
   private fail(req: IncomingMessage, res: ServerResponse, e: unknown): void {
     sendFailure(req, res, e, this.log);
   }
+}
+
+/** Sends the JSON of a value once it is there. */
+async function sendJson(req: IncomingMessage, res: ServerResponse, value: Promise<unknown>): Promise<void> {
+  return sendBody(req, res, JSON_TYPE, JSON.stringify(await value));
 }
 
 /**
