@@ -6,6 +6,7 @@
 import { invalid } from '../errors.js';
 import { DATATYPES, type Datatype, type TensorData } from './datatypes.js';
 import { markOwned } from './transferable.js';
+import { newTypedArray } from './small-arrays.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const BIG_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 0;
@@ -24,10 +25,10 @@ export function rawToTensorData(bytes: Uint8Array, datatype: Datatype, count: nu
   }
   const Ctor = info.array!;
   if (bytes.byteOffset % info.byteSize === 0) return new Ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, count);
-  const copy = new Uint8Array(need);
+  const copy = newTypedArray(Uint8Array, need);
   copy.set(bytes);
   markOwned(copy);
-  return new Ctor(copy.buffer, 0, count);
+  return new Ctor(copy.buffer as ArrayBuffer, copy.byteOffset, count);
 }
 
 function decodeBytesElements(bytes: Uint8Array, count: number, what: string): string[] {

@@ -43,6 +43,8 @@ export class ServerCall extends EventEmitter {
   private extraTrailers: Record<string, string> | undefined;
   /** Decoding of the messages received so far (decompression is asynchronous; order is kept by chaining). */
   private inbox: Promise<void> = Promise.resolve();
+  /** Steps waiting in `inbox` (a message being decompressed, what came after it): while any do, the next waits too. */
+  private queued = 0;
 
   constructor(
     private readonly stream: ServerHttp2Stream,
@@ -84,7 +86,7 @@ export class ServerCall extends EventEmitter {
       for (const message of messages) this.receive(message, single ? (v) => received.push(v) : (v) => this.emit('data', v));
     });
     this.stream.on('end', () => {
-      this.inbox = this.inbox.then(() => {
+      this.inOrder(() => {
         if (this.done) return;
         if (this.reader.incomplete) return this.finish(GrpcCode.INTERNAL, 'the request ended inside a message');
         if (!single) return void this.emit('end');
@@ -108,6 +110,24 @@ export class ServerCall extends EventEmitter {
     }
     this.sendHeaders();
     return this.stream.write(frameMessage(bytes));
+  }
+
+  /** A unary call's answer: its one message and the OK status, in one write (the stream's end carries the message). */
+  private answer(value: unknown): void {
+    if (this.done) return;
+    let bytes: Uint8Array;
+    try {
+      bytes = this.method.responseSerialize(value);
+    } catch (e) {
+      return this.finish(GrpcCode.INTERNAL, `cannot serialize the response: ${(e as Error).message}`);
+    }
+    this.done = true;
+    clearTimeout(this.timer);
+    this.onFinish(this);
+    if (this.stream.destroyed || this.stream.closed) return;
+    if (this.extraTrailers) this.trailers = { ...this.extraTrailers, 'grpc-status': '0' };
+    this.sendHeaders();
+    this.stream.end(frameMessage(bytes));
   }
 
   /** Ends a streaming response with OK. */
@@ -187,6 +207,7 @@ export class ServerCall extends EventEmitter {
     try {
       handler(this, (error, value) => {
         if (error) return this.finish(error.code ?? GrpcCode.UNKNOWN, error.details ?? error.message ?? '');
+        if (!this.method.responseStream) return this.answer(value);
         if (this.write(value)) this.end();
         else if (!this.done) this.stream.once('drain', () => this.end());
       });
@@ -208,19 +229,34 @@ export class ServerCall extends EventEmitter {
       deliver(value);
     };
     if (!message.compressed) {
-      this.inbox = this.inbox.then(() => decode(message.bytes));
+      this.inOrder(() => decode(message.bytes));
       return;
     }
     const encoding = this.headers['grpc-encoding'];
     const decompress = typeof encoding === 'string' && Object.hasOwn(DECOMPRESSORS, encoding) ? DECOMPRESSORS[encoding]!() : undefined;
     if (!decompress) return this.finish(GrpcCode.INTERNAL, `a compressed message arrived with grpc-encoding '${String(encoding ?? 'identity')}'`);
+    this.queued++;
     this.inbox = this.inbox.then(() => new Promise<void>((resolve) => {
       decompress(message.bytes, { maxOutputLength: this.maxMessageBytes }, (error, bytes) => {
+        this.queued--;
         if (!error) decode(bytes);
         else if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') this.finish(GrpcCode.RESOURCE_EXHAUSTED, `Received message larger than max (decompressed, over ${this.maxMessageBytes})`);
         else this.finish(GrpcCode.INTERNAL, `cannot decompress the request: ${error.message}`);
         resolve();
       });
     }));
+  }
+
+  /**
+   * Runs `step` after every message received before it: at once when nothing is waiting (the usual uncompressed
+   * call, which then costs no promise), else after what waits.
+   */
+  private inOrder(step: () => void): void {
+    if (this.queued === 0) return step();
+    this.queued++;
+    this.inbox = this.inbox.then(() => {
+      this.queued--;
+      step();
+    });
   }
 }
