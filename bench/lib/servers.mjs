@@ -1,7 +1,8 @@
 /**
  * The servers the bench compares, each started alone on free 127.0.0.1 ports and stopped after its measurement:
  * ferry, (a) the node:http ceiling, (b) node:http + one onnxruntime-node session.run per request, (c) Flask +
- * scikit-learn / PyTorch under gunicorn with 2 workers, and the grpc-js ceiling (extra, for the gRPC table).
+ * scikit-learn / PyTorch under gunicorn with 2 workers, and the grpc-js ceiling and node:http2 floor (extra, for the
+ * gRPC table).
  */
 import { fileURLToPath } from 'node:url';
 import { Proc, freePort, pollUntil, request } from './procs.mjs';
@@ -14,6 +15,7 @@ export const LABELS = {
   plain: '(b) node:http + session.run per request',
   flask: '(c) Flask + sklearn/PyTorch, gunicorn -w 2',
   grpcCeiling: 'grpc-js ceiling (fixed ModelInferResponse)',
+  h2Floor: 'node:http2 floor (fixed framed answer, no decoding)',
   ferry1t: 'ferry, every model with intra_op_num_threads: 1 (config)',
   ferrySplit: 'ferry, the model split between two versions (traffic, --split-weights)',
 };
@@ -90,6 +92,13 @@ async function startServerOnce(kind, ctx, { repo, logLevel = 'warn', extraArgs =
       proc = new Proc('grpc-ceiling', process.execPath, [here('../servers/grpc-ceiling.mjs'), String(port)]);
       grpcAddress = `127.0.0.1:${port}`;
       command = 'node bench/servers/grpc-ceiling.mjs P';
+      await proc.waitForOutput(/listening/, 30_000);
+      break;
+    }
+    case 'h2Floor': {
+      proc = new Proc('h2-floor', process.execPath, [here('../servers/h2-floor.mjs'), String(port)]);
+      grpcAddress = `127.0.0.1:${port}`;
+      command = 'node bench/servers/h2-floor.mjs P';
       await proc.waitForOutput(/listening/, 30_000);
       break;
     }
