@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'UNAVAILABLE'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
+  /** The answer cannot be written in any format the request's Accept header names. */
+  | 'NOT_ACCEPTABLE'
   | 'METHOD_NOT_ALLOWED'
   | 'RESOURCE_EXHAUSTED'
   | 'DEADLINE_EXCEEDED'

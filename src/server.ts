@@ -16,6 +16,7 @@ import { Metrics } from './observe/metrics.js';
 import { clusterMetricsSource } from './cluster.js';
 import { GrpcFront } from './protocol/v2-grpc/grpc-front.js';
 import { RestFront } from './protocol/v2-rest/rest-front.js';
+import { SageMakerFront } from './protocol/sagemaker/sagemaker-front.js';
 import { ManagementServer } from './protocol/management/management-server.js';
 import type { RuntimeLoader } from './runtime/load.js';
 import { mmapThresholdHint } from './runtime/native-memory.js';
@@ -99,7 +100,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   let managementPort: number | undefined;
   // Named in the 403 the public ports answer a load with; the management port listens after them (port 0 picks one).
   const managementAddress = (): string | undefined => (managementPort === undefined ? managementElsewhere : `${settings.managementHost}:${managementPort}`);
-  const restFront = new RestFront(dataplane, { maxBodyBytes: settings.maxBodyBytes, metrics: clusterWorker ? clusterMetricsSource(metrics.registry) : () => metrics.text(), managementAddress }, log);
+  const restFront = new RestFront(dataplane, {
+    maxBodyBytes: settings.maxBodyBytes,
+    metrics: clusterWorker ? clusterMetricsSource(metrics.registry) : () => metrics.text(),
+    managementAddress,
+    ...(settings.sagemaker ? { sagemaker: new SageMakerFront(dataplane, settings.maxBodyBytes) } : {}),
+  }, log);
   const http = createServer({ keepAliveTimeout: 65_000 }, restFront.handle);
   const httpPort = await listen(http, settings.httpPort, settings.host);
   log.info({ host: settings.host, port: httpPort }, `HTTP (V2 REST) listening on ${settings.host}:${httpPort}`);

@@ -1,5 +1,7 @@
 /** `ferry serve`: flags (each also a FERRY_* variable) -> startServer, or a cluster of them; signals -> graceful stop. */
 import cluster from 'node:cluster';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { LOG_FORMATS, LOG_LEVELS, MODEL_CONTROL_MODES, resolveSettings, type LogFormat, type LogLevel, type ModelControlMode } from '../config/server-config.js';
 import { messageOf } from '../errors.js';
@@ -34,12 +36,15 @@ export function registerServe(program: Command): void {
     .addOption(new Option('--management-token <token>', 'bearer token the management port requires (prefer the environment variable: a flag shows in ps)').env('FERRY_MANAGEMENT_TOKEN'))
     .addOption(new Option('--data-dir <dir>', 'where A/B experiments keep predictions and outcomes (survives a restart); default: in memory').env('FERRY_DATA_DIR'))
     .addOption(new Option('--prediction-retention-hours <h>', 'experiments: how long a prediction waits for its feedback').env('FERRY_PREDICTION_RETENTION_HOURS').default(168).argParser(positiveNumber('prediction retention')))
+    .addOption(new Option('--sagemaker [bool]', "SageMaker's container contract on the HTTP port: GET /ping, POST /invocations (on by itself when serve has no repository: /opt/ml/model, port 8080)").env('FERRY_SAGEMAKER').default(false).argParser(flag))
     .addOption(new Option('--prediction-max-records <n>', 'experiments: predictions kept per model for feedback (the oldest go first)').env('FERRY_PREDICTION_MAX_RECORDS').default(500_000).argParser(integer('prediction max records')))
-    .action(async (repository: string | undefined, opts: Record<string, unknown>) => {
-      const modelRepository = repository ?? process.env.FERRY_MODEL_REPOSITORY;
-      if (!modelRepository) {
-        return program.error('ferry serve: give a model repository folder or .onnx file (or set FERRY_MODEL_REPOSITORY)');
-      }
+    .action(async (repository: string | undefined, opts: Record<string, unknown>, command: Command) => {
+      const given = repository ?? (process.env.FERRY_MODEL_REPOSITORY || undefined);
+      // A bare `serve` is how SageMaker starts an inference container: its model is in /opt/ml/model.
+      const mode = given === undefined ? sageMakerMode(command) : undefined;
+      if (typeof mode === 'string') return program.error(mode);
+      const sagemaker = mode;
+      const modelRepository = given ?? sagemaker!.repository;
       const processes = opts.processes as number;
       if (processes < 1) return program.error('ferry serve: --processes must be at least 1');
       const settings = {
@@ -63,6 +68,9 @@ export function registerServe(program: Command): void {
         dataDir: opts.dataDir as string | undefined,
         predictionRetentionHours: opts.predictionRetentionHours as number,
         predictionMaxRecords: opts.predictionMaxRecords as number,
+        sagemaker: sagemaker !== undefined || (opts.sagemaker as boolean),
+        ...(sagemaker?.httpPort !== undefined ? { httpPort: sagemaker.httpPort } : {}),
+        ...(sagemaker?.modelName !== undefined ? { modelName: sagemaker.modelName } : {}),
       };
       if (processes > 1 && cluster.isPrimary) {
         try {
@@ -92,4 +100,27 @@ export function registerServe(program: Command): void {
       }
       stopOnSignals(server);
     });
+}
+
+/** Where SageMaker puts the model an endpoint serves (model.tar.gz, unpacked). */
+export const SAGEMAKER_MODEL_DIR = '/opt/ml/model';
+
+/**
+ * SageMaker's mode, for a bare `serve`: the repository is /opt/ml/model (a ferry repository, or one model.onnx at its
+ * top, served as model "model"), and the HTTP port SageMaker's SAGEMAKER_BIND_TO_PORT when it sets one and
+ * --http-port was not given.
+ */
+function sageMakerMode(command: Command): { repository: string; httpPort?: number; modelName?: string } | string {
+  const dir = process.env.FERRY_SAGEMAKER_MODEL_DIR ?? SAGEMAKER_MODEL_DIR;
+  if (!existsSync(dir)) {
+    return `ferry serve: give a model repository folder or .onnx file (or set FERRY_MODEL_REPOSITORY); with neither, serve runs SageMaker's container contract on ${dir}, which does not exist here`;
+  }
+  const single = join(dir, 'model.onnx');
+  const bind = Number(process.env.SAGEMAKER_BIND_TO_PORT);
+  const portGiven = command.getOptionValueSource('httpPort') !== 'default';
+  return {
+    repository: existsSync(single) ? single : dir,
+    ...(existsSync(single) ? { modelName: 'model' } : {}),
+    ...(!portGiven && Number.isInteger(bind) && bind > 0 ? { httpPort: bind } : {}),
+  };
 }

@@ -52,6 +52,8 @@ export interface ServerSettings {
   readonly predictionRetentionHours: number;
   /** ... and at most this many per model (the oldest go first). */
   readonly predictionMaxRecords: number;
+  /** SageMaker's container contract on the HTTP port: GET /ping, POST /invocations. */
+  readonly sagemaker: boolean;
 }
 
 export const DEFAULT_SETTINGS: Omit<ServerSettings, 'modelRepository'> = Object.freeze({
@@ -71,6 +73,7 @@ export const DEFAULT_SETTINGS: Omit<ServerSettings, 'modelRepository'> = Object.
   managementHost: '127.0.0.1',
   predictionRetentionHours: 168,
   predictionMaxRecords: 500_000,
+  sagemaker: false,
 });
 
 function checkPort(name: string, port: number): void {

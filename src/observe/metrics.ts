@@ -18,6 +18,7 @@ const OUTCOME: Readonly<Record<ErrorCode, Outcome>> = {
   INVALID_ARGUMENT: 'client_error',
   PAYLOAD_TOO_LARGE: 'client_error',
   UNSUPPORTED_MEDIA_TYPE: 'client_error',
+  NOT_ACCEPTABLE: 'client_error',
   METHOD_NOT_ALLOWED: 'client_error',
   FAILED_PRECONDITION: 'client_error',
   CONFLICT: 'client_error',

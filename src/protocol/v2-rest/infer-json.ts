@@ -26,12 +26,17 @@ export function parseInferRequest(body: Buffer, modelName: string, modelVersion:
   } catch (e) {
     throw invalid(`malformed JSON in request body: ${(e as Error).message}`);
   }
+  const binary = jsonLength === undefined ? undefined : new BinaryInputs(body.subarray(jsonLength));
+  return inferRequestFromJson(doc, modelName, modelVersion, binary, headers);
+}
+
+/** An inference request from its parsed JSON (and the binary part's raw inputs, when there is one). */
+export function inferRequestFromJson(doc: unknown, modelName: string, modelVersion: string | undefined, binary?: BinaryInputs, headers?: InferenceRequest['headers']): InferenceRequest {
   if (!isObject(doc)) throw invalid('request body must be a JSON object with an "inputs" array');
   const { id, parameters, inputs, outputs } = doc;
   if (id !== undefined && typeof id !== 'string') throw invalid('"id" must be a string');
   if (parameters !== undefined && !isObject(parameters)) throw invalid('"parameters" must be an object');
   if (!Array.isArray(inputs) || inputs.length === 0) throw invalid('"inputs" must be a non-empty array of tensors');
-  const binary = jsonLength === undefined ? undefined : new BinaryInputs(body.subarray(jsonLength));
   const tensors = new Array<Tensor>(inputs.length);
   for (let i = 0; i < inputs.length; i++) tensors[i] = parseInput(inputs[i], i, binary);
   binary?.finish();

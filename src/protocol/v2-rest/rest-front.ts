@@ -16,6 +16,7 @@ import { inferResponseJson, parseInferRequest } from './infer-json.js';
 import { JSON_TYPE, send, sendBody, sendError } from './reply.js';
 import { allow, decodeSegment, pathOf, readJsonObject, sendFailure } from './http-route.js';
 import { managementOnlyMessage } from '../management-notice.js';
+import type { SageMakerFront } from '../sagemaker/sagemaker-front.js';
 
 export interface RestFrontOptions {
   readonly maxBodyBytes: number;
@@ -23,6 +24,8 @@ export interface RestFrontOptions {
   readonly metrics?: () => Promise<{ contentType: string; body: string }>;
   /** Where model load and unload are served ('host:port'), named in the 403 this port answers them. */
   readonly managementAddress?: () => string | undefined;
+  /** SageMaker's /ping and /invocations, when the server runs under its container contract (--sagemaker). */
+  readonly sagemaker?: SageMakerFront;
 }
 
 /** Which traffic split variant answered (the V2 body says the model and version). */
@@ -124,9 +127,12 @@ export class RestFront {
         const ready = method === 'POST' ? readJsonObject(req, CONTROL_BODY_BYTES).then((b) => b.ready === true) : Promise.resolve(false);
         return sendJson(req, res, ready.then((r) => dp.repositoryIndex(r)));
       }
-      default:
+      default: {
+        const sagemaker = this.options.sagemaker?.route(req, res, path, method);
+        if (sagemaker !== false && this.options.sagemaker) return sagemaker;
         if (REPOSITORY_CHANGE_ROUTE.test(path)) throw new FerryError('PERMISSION_DENIED', managementOnlyMessage(this.options.managementAddress?.()));
         throw new FerryError('NOT_FOUND', `no route for ${method} ${path}`);
+      }
     }
   }
 
