@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Builds ferry's images with podman (or docker where there is no podman):
+#   ferry:latest           the prediction image (deploy/Containerfile)
+#   ferry-training:latest  trains and exports the example model (examples/training/Containerfile), when present
+#   ferry-app:latest       the example application (examples/app/Containerfile), when present
+# From the official Node images by default; BASE=... RUNTIME_BASE=... to choose, or LOCAL_BASE=1 to build FROM the
+# small local base images deploy/local-base-images.sh makes (for machines that reach no container registry).
+#   deploy/build-images.sh     LOCAL_BASE=1 IMAGES="ferry app" deploy/build-images.sh     ENGINE=docker deploy/build-images.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ENGINE=${ENGINE:-$(command -v podman >/dev/null && echo podman || echo docker)}
+opts=()
+if [[ "$ENGINE" == podman ]]; then
+  # podman without a Docker engine, as on Debian with runc: these limits are what runc may set in an unprivileged
+  # setup; --format docker keeps the HEALTHCHECK (the OCI format has none).
+  opts=(--runtime runc build --format docker --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --network host)
+else
+  opts=(build --network host)
+fi
+if [[ "${LOCAL_BASE:-}" == 1 ]]; then
+  deploy/local-base-images.sh "$ENGINE"
+  BASE=${BASE:-localhost/ferry-node-build:local}
+  RUNTIME_BASE=${RUNTIME_BASE:-localhost/ferry-node:local}
+  [[ "$ENGINE" == docker ]] && BASE=${BASE#localhost/} && RUNTIME_BASE=${RUNTIME_BASE#localhost/}
+fi
+args=()
+[[ -n "${BASE:-}" ]] && args+=(--build-arg "BASE=$BASE")
+[[ -n "${RUNTIME_BASE:-}" ]] && args+=(--build-arg "RUNTIME_BASE=$RUNTIME_BASE")
+
+# IMAGES: which to build, in order (the app takes ferry's client from ferry:latest).
+for image in ${IMAGES:-ferry training app}; do
+  case "$image" in
+    ferry) echo "build-images: ferry:latest (deploy/Containerfile) with $ENGINE" >&2
+      "$ENGINE" "${opts[@]}" "${args[@]}" -f deploy/Containerfile -t ferry:latest . ;;
+    app) echo "build-images: ferry-app:latest (examples/app/Containerfile)" >&2
+      "$ENGINE" "${opts[@]}" "${args[@]}" -f examples/app/Containerfile -t ferry-app:latest examples/app ;;
+    training) echo "build-images: ferry-training:latest (examples/training/Containerfile)" >&2
+      # A Python image with pip (numpy, scikit-learn and onnx are installed in it): PYTHON_BASE to choose one.
+      "$ENGINE" "${opts[@]}" ${PYTHON_BASE:+--build-arg "PYTHON_BASE=$PYTHON_BASE"} -f examples/training/Containerfile -t ferry-training:latest examples/training ;;
+    *) echo "build-images: unknown image '$image' (ferry, training, app)" >&2; exit 2 ;;
+  esac
+done
+"$ENGINE" images --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E '^(localhost/)?ferry' >&2
