@@ -7,12 +7,13 @@
  *      container (at most 2x), and breast_cancer's answers against its reference outputs (scikit-learn's);
  *   3. a bare `serve` (SageMaker's start) with a model in /opt/ml/model: /ping and CSV /invocations;
  *   4. SIGTERM while requests are in flight: every request the server took is answered, it exits 0 within the
- *      drain time.
+ *      drain time;
+ *   5. the example app's image (when built) answering from ferry, and its fallback once ferry is stopped.
  *   node bench/container-check.mjs [--no-build]        (ENGINE=docker to use docker; podman otherwise)
  * Prints a summary and exits 1 when a check fails.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,6 +84,7 @@ report(bytes <= 300 * 1e6, `image size ${(bytes / 1e6).toFixed(1)} MB (at most 3
 
 const repo = mkdtempSync(join(tmpdir(), 'ferry-image-repo-'));
 cpSync(join(ROOT, 'examples/models'), repo, { recursive: true });
+chmodSync(repo, 0o755); // mkdtemp makes it 0700: the container's uid 1000 must read it
 const port = 18400 + Math.floor(Math.random() * 500);
 const base = `http://127.0.0.1:${port}`;
 const portArgs = ['--http-port', String(port), '--grpc-port', String(port + 1), '--management-port', String(port + 2)];
@@ -142,18 +144,32 @@ try {
 
   // 3. SageMaker: a bare `serve`, the model in /opt/ml/model, port 8080 unless SAGEMAKER_BIND_TO_PORT says.
   const sm = mkdtempSync(join(tmpdir(), 'ferry-opt-ml-'));
+  chmodSync(sm, 0o755);
   cpSync(join(ROOT, 'examples/models/breast_cancer/1/model.onnx'), join(sm, 'model.onnx'));
   await runContainer('ferry-sagemaker', ['-e', `SAGEMAKER_BIND_TO_PORT=${port}`, '-e', `FERRY_GRPC_PORT=${port + 1}`, '-e', `FERRY_MANAGEMENT_PORT=${port + 2}`, '-v', `${sm}:/opt/ml/model:ro`, IMAGE, 'serve'], `${base}/ping`);
   const rows = Array.from({ length: refCase.inputs[0].shape[0] }, (_, r) => refCase.inputs[0].data.slice(r * 30, (r + 1) * 30).join(',')).join('\n');
   const csv = await (await fetch(`${base}/invocations`, { method: 'POST', body: rows, headers: { 'content-type': 'text/csv' } })).text();
   const labels = csv.trim().split('\n').map((l) => Number(l.split(',')[0]));
   report(JSON.stringify(labels) === JSON.stringify(refCase.outputs[0].data), `SageMaker bare serve: /ping 200, /invocations CSV labels ${JSON.stringify(labels)}`);
+  // 5. The example app's image, calling ferry (the SageMaker container still serves breast_cancer as "model").
+  const appPort = port + 3;
+  const appImage = engine(['images', '-q', 'ferry-app:latest']);
+  if (appImage) {
+    await runContainer('ferry-app-check', ['-e', `PORT=${appPort}`, '-e', `FERRY_URL=${base}`, '-e', 'FERRY_MODEL=model', 'ferry-app:latest'], `http://127.0.0.1:${appPort}/healthz`);
+    const features = refCase.inputs[0].data.slice(0, 30);
+    const ask = async () => (await fetch(`http://127.0.0.1:${appPort}/predict`, { method: 'POST', body: JSON.stringify({ features }) })).json();
+    const up = await ask();
+    engine(['rm', '-f', 'ferry-sagemaker']);
+    const down = await ask();
+    report(up.available === true && up.label === 'malignant' && down.available === false, `the app's image: '${up.label}' from ferry, then its fallback with ferry stopped ('${String(down.message).slice(0, 50)}...')`);
+    engine(['rm', '-f', 'ferry-app-check']);
+  }
   engine(['rm', '-f', 'ferry-sagemaker']);
   rmSync(sm, { recursive: true, force: true });
 } catch (e) {
   report(false, `the check stopped: ${e.message}`);
 } finally {
-  for (const name of ['ferry-check', 'ferry-sagemaker']) try { engine(['rm', '-f', name], { stdio: 'ignore' }); } catch {}
+  for (const name of ['ferry-check', 'ferry-sagemaker', 'ferry-app-check']) try { engine(['rm', '-f', name], { stdio: 'ignore' }); } catch {}
   rmSync(repo, { recursive: true, force: true });
 }
 process.stdout.write(`${lines.join('\n')}\n`);

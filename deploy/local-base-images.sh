@@ -21,8 +21,8 @@ fi
 echo "local-base-images: Node $("$node_bin" --version) from $node_bin" >&2
 
 # The libraries to copy: what node and the native addons ferry loads need, as this machine resolves them.
-libraries() {
-  for f in "$@"; do ldd "$f" 2>/dev/null | awk '/=>/ { print $3 } /^\t\/lib/ { print $1 }'; done | sort -u | grep -v '^$'
+libraries() { # system libraries only: the addons' own (libonnxruntime, libduckdb) come with node_modules
+  for f in "$@"; do ldd "$f" 2>/dev/null | awk '/=>/ { print $3 } /^\t\/lib/ { print $1 }'; done | sort -u | grep -E '^/(usr/)?lib'
 }
 addons=(node_modules/onnxruntime-node/bin/napi-v6/linux/x64/*.node node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1)
 for d in node_modules/@duckdb/node-bindings-linux-x64; do [[ -d "$d" ]] && addons+=("$d"/*.node "$d"/*.so); done
@@ -46,7 +46,13 @@ rootfs() { # rootfs DIR [with-build-tools]
     printf '#!/bin/sh\nexec /usr/local/bin/node /usr/local/lib/node_modules/npm/bin/npm-cli.js "$@"\n' > "$root/usr/local/bin/npm"
     printf '#!/bin/sh\nexec /usr/local/bin/node /usr/local/lib/node_modules/npm/bin/npx-cli.js "$@"\n' > "$root/usr/local/bin/npx"
     chmod +x "$root/usr/local/bin/npm" "$root/usr/local/bin/npx"
+    # This machine's trust store: npm reaches the registry through whatever TLS setup the machine has.
+    if [[ -f /etc/ssl/certs/ca-certificates.crt ]]; then
+      mkdir -p "$root/etc/ssl/certs" && cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
+    fi
     # The few tools the build stage's RUN lines use.
+    # env: the #!/usr/bin/env node line of every npm package's bin (tsc, esbuild).
+    mkdir -p "$root/usr/bin" && cp "$(command -v env)" "$root/usr/bin/env"
     for tool in cp mkdir rm find; do
       cp "$(command -v "$tool")" "$root/usr/local/bin/$tool"
       for lib in $(libraries "$(command -v "$tool")"); do mkdir -p "$root$(dirname "$lib")" && cp -L "$lib" "$root$lib"; done
@@ -58,5 +64,5 @@ rootfs "$work/run"
 rootfs "$work/build" with-build-tools
 env_args=(--change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' --change 'ENV HOME=/root')
 tar -C "$work/run" -c . | "$ENGINE" import "${env_args[@]}" - ferry-node:local >/dev/null
-tar -C "$work/build" -c . | "$ENGINE" import "${env_args[@]}" - ferry-node-build:local >/dev/null
+tar -C "$work/build" -c . | "$ENGINE" import "${env_args[@]}" --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' - ferry-node-build:local >/dev/null
 "$ENGINE" images --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E '^(localhost/)?ferry-node' >&2
