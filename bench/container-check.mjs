@@ -8,7 +8,8 @@
  *   3. a bare `serve` (SageMaker's start) with a model in /opt/ml/model: /ping and CSV /invocations;
  *   4. SIGTERM while requests are in flight: every request the server took is answered, it exits 0 within the
  *      drain time;
- *   5. the example app's image (when built) answering from ferry, and its fallback once ferry is stopped.
+ *   5. the example app's image (when built) answering from ferry, and its fallback once ferry is stopped;
+ *   and, after 2, the training image (when built) writing a model into the repository the container serves.
  *   node bench/container-check.mjs [--no-build]        (ENGINE=docker to use docker; podman otherwise)
  * Prints a summary and exits 1 when a check fails.
  */
@@ -75,7 +76,7 @@ function checkAnswer(body, what) {
 }
 
 if (!process.argv.includes('--no-build')) {
-  execFileSync(join(ROOT, 'deploy/build-images.sh'), { stdio: 'inherit', env: { ...process.env, ENGINE, LOCAL_BASE: process.env.LOCAL_BASE ?? '1', IMAGES: process.env.IMAGES ?? 'ferry app' } });
+  execFileSync(join(ROOT, 'deploy/build-images.sh'), { stdio: 'inherit', env: { ...process.env, ENGINE, LOCAL_BASE: process.env.LOCAL_BASE ?? '1', IMAGES: process.env.IMAGES ?? 'ferry training app' } });
 }
 
 // 1. Size.
@@ -110,6 +111,16 @@ try {
   checkAnswer(answer, 'in the container');
   const user = engine(['exec', 'ferry-check', 'node', '-e', 'process.stdout.write(String(process.getuid()))']);
   report(user === '1000', `runs as uid ${user} (not root)`);
+
+  // 2b. The training image writes a new model into the repository the container polls: served without a restart.
+  if (engine(['images', '-q', 'ferry-training:latest'])) {
+    chmodSync(repo, 0o777); // the job runs as uid 1000 and writes into it
+    engine([...RUN, '--rm', '-v', `${repo}:/models`, 'ferry-training:latest', '--model', 'trained']);
+    const ready = await waitReady(`${base}/v2/models/trained/ready`, 30_000).then(() => true, () => false);
+    const trained = ready ? await (await fetch(`${base}/v2/models/trained/infer`, { method: 'POST', body: JSON.stringify({ inputs: refCase.inputs }) })).json() : undefined;
+    const labels = trained?.outputs?.find((o) => o.name === 'output_label')?.data;
+    report(JSON.stringify(labels) === JSON.stringify(refCase.outputs[0].data), `the training image's model, written into the served repository, answers without a restart (labels ${JSON.stringify(labels)})`);
+  }
 
   // 4. SIGTERM with requests in flight: every one the server took is answered.
   let answered = 0;

@@ -35,8 +35,13 @@ for image in ${IMAGES:-ferry training app}; do
     app) echo "build-images: ferry-app:latest (examples/app/Containerfile)" >&2
       "$ENGINE" "${opts[@]}" "${args[@]}" -f examples/app/Containerfile -t ferry-app:latest examples/app ;;
     training) echo "build-images: ferry-training:latest (examples/training/Containerfile)" >&2
-      # A Python image with pip (numpy, scikit-learn and onnx are installed in it): PYTHON_BASE to choose one.
-      "$ENGINE" "${opts[@]}" ${PYTHON_BASE:+--build-arg "PYTHON_BASE=$PYTHON_BASE"} -f examples/training/Containerfile -t ferry-training:latest examples/training ;;
+      # Debian with Debian's numpy, scikit-learn and onnx: DEBIAN_BASE to choose the image (LOCAL_BASE=1: debootstrap).
+      if [[ "${LOCAL_BASE:-}" == 1 && -z "${DEBIAN_BASE:-}" ]]; then
+        deploy/local-debian-image.sh "$ENGINE"
+        DEBIAN_BASE=debian-local:bookworm
+        [[ "$ENGINE" == podman ]] && DEBIAN_BASE=localhost/$DEBIAN_BASE
+      fi
+      "$ENGINE" "${opts[@]}" ${DEBIAN_BASE:+--build-arg "DEBIAN_BASE=$DEBIAN_BASE"} -f examples/training/Containerfile -t ferry-training:latest examples/training ;;
     *) echo "build-images: unknown image '$image' (ferry, training, app)" >&2; exit 2 ;;
   esac
 done
