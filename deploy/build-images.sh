@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds ferry's images with podman (or docker where there is no podman):
 #   ferry:latest           the prediction image (deploy/Containerfile)
-#   ferry-training:latest  trains and exports the example model (examples/training/Containerfile), when present
-#   ferry-app:latest       the example application (examples/app/Containerfile), when present
+#   ferry-training:latest  trains and exports the example model (examples/training/Containerfile)
+#   ferry-app:latest       the example application (examples/app/Containerfile)
+#   ferry-prometheus:latest  Debian's Prometheus, only when asked (IMAGES=prometheus): compose.yaml's where
+#                          docker.io/prom/prometheus cannot be pulled (PROMETHEUS_IMAGE=ferry-prometheus:latest)
 # From the official Node images by default; BASE=... RUNTIME_BASE=... to choose, or LOCAL_BASE=1 to build FROM the
 # small local base images deploy/local-base-images.sh makes (for machines that reach no container registry).
 #   deploy/build-images.sh     LOCAL_BASE=1 IMAGES="ferry app" deploy/build-images.sh     ENGINE=docker deploy/build-images.sh
@@ -27,6 +29,15 @@ args=()
 [[ -n "${BASE:-}" ]] && args+=(--build-arg "BASE=$BASE")
 [[ -n "${RUNTIME_BASE:-}" ]] && args+=(--build-arg "RUNTIME_BASE=$RUNTIME_BASE")
 
+# The Debian base of the training and Prometheus images: DEBIAN_BASE, or with LOCAL_BASE=1 one debootstrap makes.
+debian_base() {
+  if [[ "${LOCAL_BASE:-}" == 1 && -z "${DEBIAN_BASE:-}" ]]; then
+    deploy/local-debian-image.sh "$ENGINE"
+    DEBIAN_BASE=debian-local:bookworm
+    [[ "$ENGINE" == podman ]] && DEBIAN_BASE=localhost/$DEBIAN_BASE
+  fi
+  return 0
+}
 # IMAGES: which to build, in order (the app takes ferry's client from ferry:latest).
 for image in ${IMAGES:-ferry training app}; do
   case "$image" in
@@ -35,14 +46,13 @@ for image in ${IMAGES:-ferry training app}; do
     app) echo "build-images: ferry-app:latest (examples/app/Containerfile)" >&2
       "$ENGINE" "${opts[@]}" "${args[@]}" -f examples/app/Containerfile -t ferry-app:latest examples/app ;;
     training) echo "build-images: ferry-training:latest (examples/training/Containerfile)" >&2
-      # Debian with Debian's numpy, scikit-learn and onnx: DEBIAN_BASE to choose the image (LOCAL_BASE=1: debootstrap).
-      if [[ "${LOCAL_BASE:-}" == 1 && -z "${DEBIAN_BASE:-}" ]]; then
-        deploy/local-debian-image.sh "$ENGINE"
-        DEBIAN_BASE=debian-local:bookworm
-        [[ "$ENGINE" == podman ]] && DEBIAN_BASE=localhost/$DEBIAN_BASE
-      fi
+      # Debian with Debian's numpy, scikit-learn and onnx.
+      debian_base
       "$ENGINE" "${opts[@]}" ${DEBIAN_BASE:+--build-arg "DEBIAN_BASE=$DEBIAN_BASE"} -f examples/training/Containerfile -t ferry-training:latest examples/training ;;
-    *) echo "build-images: unknown image '$image' (ferry, training, app)" >&2; exit 2 ;;
+    prometheus) echo "build-images: ferry-prometheus:latest (deploy/Containerfile.prometheus, Debian's Prometheus)" >&2
+      debian_base
+      "$ENGINE" "${opts[@]}" ${DEBIAN_BASE:+--build-arg "DEBIAN_BASE=$DEBIAN_BASE"} -f deploy/Containerfile.prometheus -t ferry-prometheus:latest deploy ;;
+    *) echo "build-images: unknown image '$image' (ferry, training, app, prometheus)" >&2; exit 2 ;;
   esac
 done
 "$ENGINE" images --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E '^(localhost/)?ferry' >&2
