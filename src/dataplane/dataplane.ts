@@ -176,7 +176,7 @@ export class DataPlane {
     const id = this.experimentCalls.idOf(request);
     await this.experimentCalls.recordAnswer(route, id, outputs);
     if (copies) this.experimentCalls.runCopies(route, request, id, copies);
-    return { modelName: route.version.modelName, modelVersion: String(route.version.version), id, variant: route.variant, recorded: true, outputs };
+    return { modelName: route.version.modelName, modelVersion: route.version.versionText, id, variant: route.variant, recorded: true, outputs };
   }
 }
 

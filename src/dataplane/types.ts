@@ -53,3 +53,6 @@ export interface ServerMetadata {
   readonly version: string;
   readonly extensions: readonly string[];
 }
+
+/** A type with its readonly fields writable: what a converter fills in field by field before handing it on. */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };

@@ -51,8 +51,3 @@ export function forPosting(tensors: readonly Tensor[]): { tensors: Tensor[]; tra
   });
   return { tensors: out, transfer };
 }
-
-/** The owned buffers under these tensors' data, each once: what a worker thread can take without a copy. */
-export function transferList(tensors: readonly Tensor[]): ArrayBuffer[] {
-  return forPosting(tensors).transfer;
-}

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readBody } from '../../src/protocol/v2-rest/body.js';
-import { transferList } from '../../src/tensor/transferable.js';
+import { forPosting } from '../../src/tensor/transferable.js';
 
 interface Seen { bytes: Buffer; error?: string }
 
@@ -63,7 +63,7 @@ describe('reading a request body', () => {
       assert.ok(got.bytes.equals(sent));
       assert.equal((got.bytes.byteOffset + offset) % 8, 0);
       const raw = new Float32Array(got.bytes.buffer, got.bytes.byteOffset + offset, 1000);
-      assert.deepEqual(transferList([{ name: 'x', datatype: 'FP32', shape: [1000], data: raw }]), [got.bytes.buffer]);
+      assert.deepEqual(forPosting([{ name: 'x', datatype: 'FP32', shape: [1000], data: raw }]).transfer, [got.bytes.buffer]);
     });
   }
 

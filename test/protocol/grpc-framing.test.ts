@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { frameMessage, MessageReader, MessageTooLarge } from '../../src/protocol/grpc-http2/framing.js';
-import { transferList } from '../../src/tensor/transferable.js';
+import { forPosting } from '../../src/tensor/transferable.js';
 
 /** `count` distinct bytes, so a misplaced byte shows. */
 function pattern(count: number, seed: number): Buffer {
@@ -23,7 +23,7 @@ function chunked(stream: Buffer, size: number): Buffer[] {
 
 /** Owned by the request alone: what a worker thread would get moved rather than copied. */
 function owned(bytes: Buffer): boolean {
-  return transferList([{ name: 'x', datatype: 'UINT8', shape: [bytes.length], data: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length) }]).length === 1;
+  return forPosting([{ name: 'x', datatype: 'UINT8', shape: [bytes.length], data: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length) }]).transfer.length === 1;
 }
 
 describe('gRPC MessageReader', () => {
@@ -67,7 +67,7 @@ describe('gRPC MessageReader', () => {
     assert.deepEqual(split.push(Buffer.from(frame.subarray(0, 1000))), []);
     const [joined] = split.push(Buffer.from(frame.subarray(1000)));
     assert.deepEqual(Buffer.from(joined!.bytes), pattern(3000, 4));
-    assert.equal(transferList([{ name: 'x', datatype: 'UINT8', shape: [3000], data: new Uint8Array(joined!.bytes.buffer, joined!.bytes.byteOffset, 3000) }]).length, 0);
+    assert.equal(forPosting([{ name: 'x', datatype: 'UINT8', shape: [3000], data: new Uint8Array(joined!.bytes.buffer, joined!.bytes.byteOffset, 3000) }]).transfer.length, 0);
   });
 
   it('joins a large message (9 MiB in 64 KiB chunks) into a buffer of its own', () => {

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { WorkerInstance } from '../../src/runtime/worker/worker-instance.js';
-import { forPosting, markOwned, markOwnedBuffer, transferList } from '../../src/tensor/transferable.js';
+import { forPosting, markOwned, markOwnedBuffer } from '../../src/tensor/transferable.js';
 import { newTypedArray } from '../../src/tensor/small-arrays.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { EXAMPLES } from '../helpers/server.js';
@@ -57,7 +57,7 @@ describe('moving owned inputs to a worker thread', () => {
       { name: 'b', datatype: 'FP32', shape: [1024], data: b },
       { name: 't', datatype: 'BYTES', shape: [1], data: ['x'] },
     ];
-    assert.deepEqual(transferList(tensors), [body]);
+    assert.deepEqual(forPosting(tensors).transfer, [body]);
   });
 
   it('posts a view of shared memory as its own bytes, not the buffer under it, and answers the same', async () => {

@@ -121,13 +121,7 @@ export class ServerCall extends EventEmitter {
     } catch (e) {
       return this.finish(GrpcCode.INTERNAL, `cannot serialize the response: ${(e as Error).message}`);
     }
-    this.done = true;
-    clearTimeout(this.timer);
-    this.onFinish(this);
-    if (this.stream.destroyed || this.stream.closed) return;
-    if (this.extraTrailers) this.trailers = { ...this.extraTrailers, 'grpc-status': '0' };
-    this.sendHeaders();
-    this.stream.end(frameMessage(bytes));
+    this.finish(GrpcCode.OK, '', bytes);
   }
 
   /** Ends a streaming response with OK. */
@@ -172,8 +166,11 @@ export class ServerCall extends EventEmitter {
     };
   }
 
-  /** Ends the call with a status: trailers after the messages, or a trailers-only answer when nothing was sent. */
-  finish(code: number, message: string): void {
+  /**
+   * Ends the call with a status: trailers after the messages, or a trailers-only answer when nothing was sent.
+   * `last`, a message that goes out with the end of the stream (a unary answer: one write for it and its status).
+   */
+  finish(code: number, message: string, last?: Uint8Array): void {
     if (this.done) return;
     this.done = true;
     clearTimeout(this.timer);
@@ -182,7 +179,11 @@ export class ServerCall extends EventEmitter {
     if (stream.destroyed || stream.closed) return;
     const status: Record<string, string> = code === GrpcCode.OK && this.extraTrailers ? { ...this.extraTrailers, 'grpc-status': '0' } : { 'grpc-status': String(code) };
     if (message) status['grpc-message'] = encodeGrpcMessage(message);
-    if (this.headersSent) {
+    if (last) {
+      this.sendHeaders();
+      this.trailers = status;
+      stream.end(frameMessage(last));
+    } else if (this.headersSent) {
       this.trailers = status;
       stream.end();
     } else {

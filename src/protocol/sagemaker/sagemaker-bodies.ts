@@ -8,6 +8,7 @@
 import { invalid } from '../../errors.js';
 import { readTextRow } from '../../batch/csv/fields.js';
 import { parseNumberText } from '../../batch/csv/number.js';
+import { csvField } from '../../batch/writers/text-cells.js';
 import { DATATYPES, isDatatype } from '../../tensor/datatypes.js';
 import { flatten, jsonToTensorData } from '../../tensor/json-codec.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -144,6 +145,5 @@ export function csvAnswer(outputs: readonly Tensor[]): string {
 }
 
 function csvValue(v: unknown): string {
-  if (typeof v === 'string') return /[",\r\n]/.test(v) || v === '' ? `"${v.replace(/"/g, '""')}"` : v;
-  return String(v);
+  return typeof v === 'string' ? csvField(v) : String(v);
 }

@@ -14,7 +14,7 @@ import { FerryError, invalid } from '../../errors.js';
 import type { DataPlane } from '../../dataplane/dataplane.js';
 import { readBody } from '../v2-rest/body.js';
 import { allow } from '../v2-rest/http-route.js';
-import { inferRequestFromJson, inferResponseJson } from '../v2-rest/infer-json.js';
+import { inferRequestFromJson, inferResponseJson, parseJsonText } from '../v2-rest/infer-json.js';
 import { JSON_TYPE, send, sendBody, sendError } from '../v2-rest/reply.js';
 import { csvAnswer, csvRequest, instancesRequest, predictionsAnswer, type RowsRequest } from './sagemaker-bodies.js';
 
@@ -48,7 +48,7 @@ export class SageMakerFront {
     const format = requestFormat(req.headers['content-type']);
     const answer = answerFormat(req.headers.accept, format);
     const body = await readBody(req, this.maxBodyBytes);
-    const doc = format === 'json' ? parseJson(body) : undefined;
+    const doc = format === 'json' ? parseJsonText(body.toString('utf8')) : undefined;
     if (doc !== undefined && !isInstances(doc)) {
       if (answer === 'csv') throw new FerryError('NOT_ACCEPTABLE', 'a request in the V2 form is answered in the V2 form (JSON): send Accept: application/json, or send rows (text/csv or {"instances": [...]}) for a CSV answer');
       const response = await this.dataplane.infer(inferRequestFromJson(doc, name, undefined, undefined, req.headers));
@@ -97,14 +97,6 @@ function answerFormat(accept: string | undefined, request: Format): Format {
   if (types.includes(JSON_TYPE)) return 'json';
   if (types.includes(CSV_TYPE)) return 'csv';
   throw new FerryError('NOT_ACCEPTABLE', `Accept '${accept}' names nothing /invocations writes: application/json or text/csv`);
-}
-
-function parseJson(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch (e) {
-    throw invalid(`malformed JSON in request body: ${(e as Error).message}`);
-  }
 }
 
 /** Rows rather than a V2 request: `{"instances": [...]}`, or a bare array of them. */

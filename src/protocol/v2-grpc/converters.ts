@@ -7,7 +7,7 @@ import { DATATYPES, isDatatype, V2_DATATYPES, type Datatype, type TensorData } f
 import { jsonToTensorData } from '../../tensor/json-codec.js';
 import { rawToTensorData, tensorDataToRaw } from '../../tensor/raw-codec.js';
 import { elementCount, type Tensor } from '../../tensor/tensor.js';
-import type { InferenceRequest, InferenceResponse } from '../../dataplane/types.js';
+import type { InferenceRequest, InferenceResponse, Mutable } from '../../dataplane/types.js';
 import type {
   InferInputTensor, InferOutputTensor, InferTensorContents, ModelInferRequest, ModelInferResponse, ParameterMap,
 } from './messages.js';
@@ -64,8 +64,6 @@ export function inferRequestFromGrpc(req: ModelInferRequest, deadline?: number, 
   }
   return request;
 }
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function inputFromGrpc(t: InferInputTensor, raw: Uint8Array | undefined, index: number): Tensor {
   if (!t.name) throw invalid(`inputs[${index}].name is required`);

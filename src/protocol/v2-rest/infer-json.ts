@@ -8,7 +8,7 @@ import { invalid } from '../../errors.js';
 import { isDatatype, V2_DATATYPES, type TensorData } from '../../tensor/datatypes.js';
 import { flatten, jsonToTensorData, tensorDataToJson } from '../../tensor/json-codec.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import type { InferenceRequest, InferenceResponse, RequestedOutput } from '../../dataplane/types.js';
+import type { InferenceRequest, InferenceResponse, Mutable, RequestedOutput } from '../../dataplane/types.js';
 import { BinaryInputs, binaryDataSize, withoutBinaryPart } from './binary-request.js';
 
 type Json = Record<string, unknown>;
@@ -20,14 +20,18 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
  * that many bytes and the rest of the body is the binary inputs' raw data; when undefined the body is all JSON.
  */
 export function parseInferRequest(body: Buffer, modelName: string, modelVersion: string | undefined, jsonLength?: number, headers?: InferenceRequest['headers']): InferenceRequest {
-  let doc: unknown;
+  const doc = parseJsonText(jsonLength === undefined ? body.toString('utf8') : body.toString('utf8', 0, jsonLength));
+  const binary = jsonLength === undefined ? undefined : new BinaryInputs(body.subarray(jsonLength));
+  return inferRequestFromJson(doc, modelName, modelVersion, binary, headers);
+}
+
+/** A request body's JSON; malformed JSON is the client's error, said as such. */
+export function parseJsonText(text: string): unknown {
   try {
-    doc = JSON.parse(jsonLength === undefined ? body.toString('utf8') : body.toString('utf8', 0, jsonLength));
+    return JSON.parse(text);
   } catch (e) {
     throw invalid(`malformed JSON in request body: ${(e as Error).message}`);
   }
-  const binary = jsonLength === undefined ? undefined : new BinaryInputs(body.subarray(jsonLength));
-  return inferRequestFromJson(doc, modelName, modelVersion, binary, headers);
 }
 
 /** An inference request from its parsed JSON (and the binary part's raw inputs, when there is one). */
@@ -48,8 +52,6 @@ export function inferRequestFromJson(doc: unknown, modelName: string, modelVersi
   if (outputs !== undefined) request.outputs = parseOutputs(outputs);
   return request;
 }
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function parseInput(raw: unknown, index: number, binary: BinaryInputs | undefined): Tensor {
   if (!isObject(raw)) throw invalid(`inputs[${index}] must be an object with "name", "shape", "datatype" and "data"`);
