@@ -7,7 +7,7 @@
  * bench, `ferry batch`, the model config schema, the ONNX schema, the gRPC message codecs) stay in chunks of their
  * own, loaded on use.
  *
- * What stays outside the bundle: native packages (onnxruntime-node, @duckdb/node-api), and packages that find their
+ * What stays outside the bundle: native packages (onnxruntime-node, @duckdb/node-api, esbuild), and packages that find their
  * own files through __dirname (grpc-health-check, @grpc/reflection; both loaded on first use). The rest of dist/
  * (the library entry dist/server.js, the worker entries) is tsc's output, unchanged.
  *
@@ -126,7 +126,8 @@ await build({
   platform: 'node',
   target: 'node20',
   sourcemap: true,
-  external: ['onnxruntime-node', '@duckdb/node-api', 'grpc-health-check', '@grpc/reflection'],
+  // esbuild: a model.ts on Node 20 is compiled with it when it is installed (runtime/module/module-import.ts).
+  external: ['onnxruntime-node', '@duckdb/node-api', 'grpc-health-check', '@grpc/reflection', 'esbuild'],
   // Bundled CommonJS packages call require() (node: built-ins, optional packages); ESM has none of its own.
   banner: { js: "import { createRequire as __ferryCreateRequire } from 'node:module';\nconst require = __ferryCreateRequire(import.meta.url);" },
   plugins: [distMetaUrl, lazyOpenTelemetry, lazyRequires, builtinsByRequire],

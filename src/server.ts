@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { resolveSettings, type ServerSettings } from './config/server-config.js';
 import type { DataPlane } from './dataplane/dataplane.js';
 import { registerExperimentMetrics } from './observe/experiment-metrics.js';
+import { registerDriftMetrics } from './observe/drift-metrics.js';
 import { ServingCore } from './core/serving-core.js';
 import type { ModelManagement } from './core/model-control.js';
 import { messageOf } from './errors.js';
@@ -97,6 +98,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   });
   const dataplane = core.dataplane;
   registerExperimentMetrics(metrics.registry, () => dataplane.experiments());
+  registerDriftMetrics(metrics.registry, () => dataplane.featureDrift());
   let managementPort: number | undefined;
   // Named in the 403 the public ports answer a load with; the management port listens after them (port 0 picks one).
   const managementAddress = (): string | undefined => (managementPort === undefined ? managementElsewhere : `${settings.managementHost}:${managementPort}`);
@@ -200,3 +202,6 @@ function closeHttp(server: Server, timeoutMs: number, log: Logger): Promise<void
     server.closeIdleConnections();
   });
 }
+
+/** The contract of a model written in JavaScript or TypeScript (model.mjs / model.js / model.ts in a version folder). */
+export type { FerryModel, LoadModel, ModelContext, ModelTensor, OnnxModel, RecordModel, ReturnedTensor, TensorDeclaration, TensorModel } from './runtime/module/model-contract.js';

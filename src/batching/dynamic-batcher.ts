@@ -13,14 +13,6 @@ import { FerryError, invalid, unavailable } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { concatPadded, concatRows, splitRows, type PadValue } from './concat-split.js';
 
-export interface GeneratedLengths {
-  /** The input the server fills in (INT64 [N]). */
-  readonly name: string;
-  /** The padded input whose true length along `axis` it carries. */
-  readonly of: string;
-  readonly axis: number;
-}
-
 export interface BatcherOptions {
   /** "model 'x' version 1", for messages. */
   readonly label: string;
@@ -35,9 +27,6 @@ export interface BatcherOptions {
   /** Runs at once: the number of model instances. */
   readonly maxInFlight: number;
   readonly pad: ReadonlyMap<string, PadValue>;
-  /** Every model input in model order, generated ones included. */
-  readonly inputOrder: readonly string[];
-  readonly generated: readonly GeneratedLengths[];
 }
 
 export type BatchRunner = (inputs: Tensor[], outputNames: readonly string[]) => Promise<Tensor[]>;
@@ -90,7 +79,7 @@ export class DynamicBatcher {
   }
 
   /**
-   * Queues a request. `inputs` are the client's, checked, in model order (generated inputs excluded);
+   * Queues a request. `inputs` are what the runtime's run takes, checked and prepared, in model order;
    * `deadline` is a performance.now() time after which the request must not start.
    */
   infer(inputs: readonly Tensor[], outputNames: readonly string[], deadline?: number): Promise<Tensor[]> {
@@ -101,10 +90,9 @@ export class DynamicBatcher {
         `${o.label} is overloaded: its queue is full (${o.maxQueueSize} requests waiting); retry later, or raise dynamic_batching.max_queue_size`));
     }
     const rows = o.batching ? batchRows(inputs) : 0;
-    const full = o.generated.length > 0 ? withGenerated(inputs, o) : (inputs as Tensor[]);
-    const key = o.batching ? this.keyOf(full, outputNames) : `solo${this.soloKeys++}`;
+    const key = o.batching ? this.keyOf(inputs, outputNames) : `solo${this.soloKeys++}`;
     return new Promise<Tensor[]>((resolve, reject) => {
-      this.queue.push({ inputs: full, outputNames, rows, key, enqueuedAt: performance.now(), deadline, resolve, reject });
+      this.queue.push({ inputs: inputs as Tensor[], outputNames, rows, key, enqueuedAt: performance.now(), deadline, resolve, reject });
       if (deadline !== undefined && deadline < this.deadlineAt) this.armDeadline(deadline);
       this.schedule();
     });
@@ -230,8 +218,27 @@ export class DynamicBatcher {
         batch.forEach((p, i) => p.resolve(split[i]!));
         this.finish([], undefined);
       },
-      (e: unknown) => this.finish(batch, e),
+      (e: unknown) => (batch.length > 1 && !(e instanceof FerryError && e.code === 'UNAVAILABLE') ? void this.runEachAlone(batch) : this.finish(batch, e)),
     );
+  }
+
+  /**
+   * A run of several requests failed (a JavaScript model that throws on one record, an input the model refuses):
+   * each request is run again on its own, so only those that fail alone are answered with the error. A model that
+   * is gone (UNAVAILABLE) fails the batch at once.
+   */
+  private async runEachAlone(batch: Pending[]): Promise<void> {
+    for (const p of batch) {
+      const started = performance.now();
+      try {
+        const outputs = await this.runner(p.inputs, p.outputNames);
+        this.observer?.ran(p.rows, performance.now() - started);
+        p.resolve(outputs);
+      } catch (e) {
+        p.reject(e);
+      }
+    }
+    this.finish([], undefined);
   }
 
   /** Ends a run: rejects its waiters when it failed (every waiter of a failed batch), then takes the next batch. */
@@ -320,14 +327,4 @@ function sameKeyShapes(a: readonly KeyShape[], b: readonly KeyShape[], pad: Read
     for (let d = 1; d < x.shape.length; d++) if (x.shape[d] !== y.shape[d]) return false;
   }
   return true;
-}
-
-function withGenerated(inputs: readonly Tensor[], o: BatcherOptions): Tensor[] {
-  const byName = new Map(inputs.map((t) => [t.name, t]));
-  for (const g of o.generated) {
-    const of = byName.get(g.of)!;
-    const rows = of.shape[0]!;
-    byName.set(g.name, { name: g.name, datatype: 'INT64', shape: [rows], data: new BigInt64Array(rows).fill(BigInt(of.shape[g.axis] ?? 0)) });
-  }
-  return o.inputOrder.map((n) => byName.get(n)!);
 }

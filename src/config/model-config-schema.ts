@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { variantName, type ModelConfig } from './model-config.js';
+import { DriftSchema, FeaturesSchema, PipelineSchema, PostprocessSchema } from './feature-config-schema.js';
 
 const positiveInt = z.number().int().positive();
 
@@ -171,6 +172,24 @@ export const ModelConfigSchema = z.strictObject({
   warmup_batch_sizes: z.array(positiveInt).optional(),
   /** Splits requests without a version between versions or models (A/B tests, canaries). Changing it reloads nothing. */
   traffic: TrafficSchema.optional(),
+  /**
+   * Records in: named features turned into the model's input tensors (missing values, scaling, encodings, tokens),
+   * compiled once at load (features/). Clients then send the features, each an input of its own.
+   */
+  features: FeaturesSchema.optional(),
+  /** Class labels, the argmax label, a threshold and top-k, from the model's probability output. */
+  postprocess: PostprocessSchema.optional(),
+  /** Per-feature drift against the `reference` distributions (and unseen categories, missing values). */
+  drift: DriftSchema.optional(),
+  /** A model that chains other models of the repository (Triton's ensemble); its version folders stay empty. */
+  pipeline: PipelineSchema.optional(),
+}).superRefine((c, ctx) => {
+  if (c.features && c.input?.some((i) => i.lengths_of !== undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['features'], message: 'features and an input with lengths_of cannot be combined: a text feature pads its own tokens' });
+  }
+  if (c.pipeline && (c.execution !== undefined || c.instance_group !== undefined || c.session !== undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['pipeline'], message: 'a pipeline runs where its steps run: execution, instance_group and session belong in the steps\' own configs' });
+  }
 });
 
 /** Formats schema issues as "key.path: message" lines a person can act on. */

@@ -19,6 +19,7 @@ import { RepositoryPoller } from '../repository/repository-poller.js';
 import { loadRuntime, type RuntimeLoader } from '../runtime/load.js';
 import type { ModelControlMode } from '../config/server-config.js';
 import { ModelControl, NOT_LOADED_EXPLICIT } from './model-control.js';
+import { modelCallsOf } from './model-calls.js';
 import { DEFAULT_PREDICTION_MAX_RECORDS, DEFAULT_PREDICTION_RETENTION_HOURS, ExperimentBook, type ExperimentStoreSettings } from '../experiment/experiment-book.js';
 
 export interface CoreOptions {
@@ -58,7 +59,10 @@ export class ServingCore {
     private readonly found: readonly ModelOnDisk[],
   ) {
     this.experiments = new ExperimentBook(options.experiments ?? { dataDir: undefined, maxPredictions: DEFAULT_PREDICTION_MAX_RECORDS, retentionMs: DEFAULT_PREDICTION_RETENTION_HOURS * 3_600_000 }, options.log);
-    this.registry = new ModelRegistry(options.loader ?? loadRuntime, options.log, options.metrics, this.experiments);
+    const loader = options.loader ?? loadRuntime;
+    // A pipeline's steps call the other models through the data plane (made just below; called only once loading).
+    const models = modelCallsOf(() => this.registry, () => this.dataplane);
+    this.registry = new ModelRegistry((file, context) => loader(file, { ...context, models }), options.log, options.metrics, this.experiments);
     // A load on request is logged by the management port, with who asked; only the poller's changes are logged here.
     this.control = new ModelControl(this.registry, options, (source, round, retry) => this.applyModel(source, round, retry, false));
     const experimentsOff = options.experiments?.unsupported;

@@ -14,6 +14,14 @@ import { experimentReport, type ExperimentReport } from '../experiment/experimen
 import { parseFeedback } from '../experiment/feedback-body.js';
 import { planOf } from '../experiment/experiment-plan.js';
 import type { InferenceRequest, InferenceResponse, ModelMetadata, ServerMetadata, TensorMetadata } from './types.js';
+import type { FeatureDriftReport } from '../features/drift.js';
+
+/** One ready version's feature drift. */
+export interface ModelDrift {
+  readonly model: string;
+  readonly version: string;
+  readonly features: readonly FeatureDriftReport[];
+}
 
 export interface DataPlaneOptions {
   readonly serverName: string;
@@ -124,6 +132,25 @@ export class DataPlane {
     return experimentReport(e, this.weightsOf(name));
   }
 
+  /**
+   * Feature drift of a model's ready versions (config `features`): each feature's window against training. Without a
+   * name, every model's (the ferry_feature_* metrics). A model without features: FAILED_PRECONDITION when named.
+   */
+  featureDrift(name?: string): ModelDrift[] {
+    const drift: ModelDrift[] = [];
+    for (const model of name === undefined ? this.registry.names() : [name]) {
+      for (const v of this.registry.model(model).versions.values()) {
+        if (v.state !== 'READY' || !v.runtime.featureDrift) continue;
+        drift.push({ model, version: v.versionText, features: v.runtime.featureDrift() });
+      }
+    }
+    if (name !== undefined && drift.length === 0) {
+      this.registry.resolve(name); // unknown, or not ready: that is the answer
+      throw failedPrecondition(`model '${name}' has no features in its config, so no drift is kept (give it features: [...] with their reference distributions)`);
+    }
+    return drift;
+  }
+
   /** Every running experiment's results (the ferry_experiment_* metrics). */
   experiments(): ExperimentReport[] {
     const reports: ExperimentReport[] = [];
@@ -160,7 +187,8 @@ export class DataPlane {
     try {
       const { inputs, outputNames } = checkRequest(version, request);
       if (route.experiment !== undefined) copies = this.experimentCalls.copiesFor(route, inputs);
-      outputs = await version.batcher.infer(inputs, outputNames, deadlineOf(request, started));
+      const prepare = version.prepare;
+      outputs = await version.batcher.infer(prepare === undefined ? inputs : prepare(inputs), outputNames, deadlineOf(request, started));
     } catch (e) {
       version.metrics?.requestDone(performance.now() - started, isFerryError(e) ? e.code : 'INTERNAL');
       throw e;

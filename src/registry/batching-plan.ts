@@ -1,11 +1,12 @@
 /**
  * Turns a model's config and its runtime's inputs and outputs into the batcher's settings, checking that the
  * config fits the model (an input named in the config must exist; batching needs a dynamic first dimension).
+ * The batcher batches what the runtime's `run` takes (runInputsOf: after features or generated lengths).
  */
 import type { ModelConfig } from '../config/model-config.js';
-import type { BatcherOptions, GeneratedLengths } from '../batching/dynamic-batcher.js';
+import type { BatcherOptions } from '../batching/dynamic-batcher.js';
 import type { PadValue } from '../batching/concat-split.js';
-import type { ModelRuntime } from '../runtime/runtime.js';
+import { runInputsOf, type ModelRuntime } from '../runtime/runtime.js';
 import type { TensorSpec } from '../tensor/tensor.js';
 
 /** Rows per batch when the config does not say; enough to absorb bursts of single-row requests. */
@@ -15,38 +16,28 @@ export const DEFAULT_MAX_QUEUE_SIZE = 1024;
 
 export interface BatchingPlan {
   readonly options: BatcherOptions;
-  /** The inputs clients send: the model's, less those the server fills in. */
+  /** The inputs clients send (the runtime's `inputs`). */
   readonly clientInputs: readonly TensorSpec[];
 }
 
 export function planBatching(runtime: ModelRuntime, config: ModelConfig, label: string): BatchingPlan {
-  const byName = new Map(runtime.inputs.map((s) => [s.name, s]));
-  const names = () => runtime.inputs.map((s) => `'${s.name}'`).join(', ');
+  const batched = runInputsOf(runtime);
+  const byName = new Map(batched.map((s) => [s.name, s]));
+  const names = () => batched.map((s) => `'${s.name}'`).join(', ');
   const pad = new Map<string, PadValue>();
-  const generated: GeneratedLengths[] = [];
   for (const c of config.input ?? []) {
-    const spec = byName.get(c.name);
-    if (!spec) throw new Error(`config input '${c.name}' is not an input of the model (its inputs: ${names()})`);
+    if (!byName.has(c.name)) throw new Error(`config input '${c.name}' is not an input of the model (its inputs: ${names()})`);
     if (c.pad_value !== undefined) pad.set(c.name, c.pad_value);
-    if (c.lengths_of !== undefined) {
-      const of = byName.get(c.lengths_of);
-      if (!of) throw new Error(`config input '${c.name}': lengths_of '${c.lengths_of}' is not an input of the model (its inputs: ${names()})`);
-      if (spec.datatype !== 'INT64') throw new Error(`config input '${c.name}': a lengths input must be INT64, the model has ${spec.datatype}`);
-      const axis = c.axis ?? 1;
-      if (of.shape && axis >= of.shape.length) throw new Error(`config input '${c.name}': axis ${axis} is past the last dimension of '${c.lengths_of}'`);
-      generated.push({ name: c.name, of: c.lengths_of, axis });
-    }
   }
   const firstDimDynamic = (s: TensorSpec) => s.shape !== undefined && s.shape.length > 0 && s.shape[0] === -1;
-  const notBatchable = [...runtime.inputs, ...runtime.outputs].find((s) => !firstDimDynamic(s));
-  const maxBatchSize = config.max_batch_size ?? (notBatchable ? 0 : DEFAULT_MAX_BATCH_SIZE);
+  const notBatchable = [...batched, ...runtime.outputs].find((s) => !firstDimDynamic(s));
+  const maxBatchSize = config.max_batch_size ?? runtime.defaultMaxBatchSize ?? (notBatchable ? 0 : DEFAULT_MAX_BATCH_SIZE);
   if (maxBatchSize > 0 && notBatchable) {
     throw new Error(`max_batch_size ${maxBatchSize} needs a dynamic first dimension on every input and output, but '${notBatchable.name}' has shape [${notBatchable.shape?.join(',') ?? 'any'}] (set max_batch_size: 0)`);
   }
   const db = config.dynamic_batching ?? {};
-  const generatedNames = new Set(generated.map((g) => g.name));
   return {
-    clientInputs: runtime.inputs.filter((s) => !generatedNames.has(s.name)),
+    clientInputs: runtime.inputs,
     options: {
       label,
       batching: maxBatchSize > 0,
@@ -56,8 +47,6 @@ export function planBatching(runtime: ModelRuntime, config: ModelConfig, label: 
       maxQueueSize: db.max_queue_size ?? DEFAULT_MAX_QUEUE_SIZE,
       maxInFlight: runtime.concurrency,
       pad,
-      inputOrder: runtime.inputs.map((s) => s.name),
-      generated,
     },
   };
 }

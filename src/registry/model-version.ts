@@ -5,7 +5,7 @@
  */
 import type { ModelConfig } from '../config/model-config.js';
 import type { ModelRuntime } from '../runtime/runtime.js';
-import type { TensorSpec } from '../tensor/tensor.js';
+import type { Tensor, TensorSpec } from '../tensor/tensor.js';
 import type { DynamicBatcher } from '../batching/dynamic-batcher.js';
 import type { VersionMetrics } from '../observe/metrics.js';
 import type { Experiment } from '../experiment/experiment.js';
@@ -36,6 +36,8 @@ export class ModelVersion {
   allOutputNames: readonly string[] = [];
   /** This version as the route of a request that no split chose: made once, so routing allocates nothing. */
   readonly route: Route = { version: this, variant: undefined };
+  /** The runtime's per-request step before batching (features, generated lengths); undefined when it has none. */
+  prepare: ((inputs: readonly Tensor[]) => Tensor[]) | undefined;
   /** The version as answers carry it ("model_version": "3"). */
   readonly versionText: string;
 
@@ -67,6 +69,7 @@ export class ModelVersion {
 
   markReady(runtime: ModelRuntime, batcher: DynamicBatcher, clientInputs: readonly TensorSpec[]): void {
     this.loaded = { runtime, batcher };
+    this.prepare = runtime.prepare?.bind(runtime);
     this.inputs = clientInputs;
     this.inputsByName = new Map(clientInputs.map((s) => [s.name, s]));
     this.outputsByName = new Map(runtime.outputs.map((s) => [s.name, s]));

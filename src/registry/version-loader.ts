@@ -38,7 +38,7 @@ export async function loadVersion(version: ModelVersion, round: LoadRound, deps:
     });
     const report = (level: 'info' | 'warn' | 'error', message: string) => deps.log[level](fields, message);
     const config = version.config;
-    const { runtime, notes, warnings } = await deps.loader(version.file, { config, label: what, report, settled: round.settled, startUp: round.startUp });
+    const { runtime, notes, warnings } = await deps.loader(version.file, { config, label: what, model: version.modelName, report, settled: round.settled, startUp: round.startUp });
     let plan: BatchingPlan;
     try {
       plan = planBatching(runtime, config, what);

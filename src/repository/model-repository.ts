@@ -1,5 +1,6 @@
 /**
- * Reads a model repository on disk: NAME/VERSION/model.onnx with an optional NAME/config.yaml (or .yml/.json).
+ * Reads a model repository on disk: NAME/VERSION/model.onnx (or model.mjs, .js, .ts: runtime/model-files.ts) with an
+ * optional NAME/config.yaml (or .yml/.json); a pipeline's version folders are empty.
  * It finds models, versions and configs, and what their files look like (version-files.ts), and loads nothing;
  * problems are recorded per model so one broken folder never hides the others. Folders may be symbolic links
  * (Kubernetes volumes and git-sync swap them).
@@ -9,6 +10,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { messageOf } from '../errors.js';
 import { DEFAULT_MODEL_FILENAME, readModelConfig, type ModelConfig } from '../config/model-config.js';
+import { MODEL_FILE_NAMES, servesFile } from '../runtime/model-files.js';
 import { describeFile, describeFolder } from './version-files.js';
 
 export interface VersionOnDisk {
@@ -36,7 +38,7 @@ export interface ModelOnDisk {
 const VERSION_DIR = /^[1-9][0-9]*$/;
 const CONFIG_FILES = ['config.yaml', 'config.yml', 'config.json'];
 
-/** Scans `path`: a repository folder, or a single .onnx file served as one model (version 1). */
+/** Scans `path`: a repository folder, or a single model file (.onnx, .mjs, ...) served as one model (version 1). */
 export async function scanRepository(path: string, singleModelName?: string): Promise<ModelOnDisk[]> {
   let info;
   try {
@@ -45,8 +47,8 @@ export async function scanRepository(path: string, singleModelName?: string): Pr
     throw new Error(`model repository '${path}' does not exist`);
   }
   if (info.isFile()) {
-    if (extname(path) !== '.onnx') throw new Error(`'${path}' is a file but not an .onnx model`);
-    const name = singleModelName ?? basename(path, '.onnx');
+    if (!servesFile(path)) throw new Error(`'${path}' is a file but not a model (.onnx, or .mjs, .js, .ts)`);
+    const name = singleModelName ?? basename(path, extname(path));
     const { fingerprint } = await describeFile(path);
     return [{ name, config: {}, versions: [{ version: 1, file: path, fingerprint, whole: false }] }];
   }
@@ -91,13 +93,21 @@ export async function scanModel(root: string, name: string, configOverride?: Mod
     if (!VERSION_DIR.test(e.name) || !(await isFolder(dir, e))) continue;
     const folder = join(dir, e.name);
     const state = await describeFolder(folder).catch((err: unknown) => ({ fingerprint: `unreadable: ${messageOf(err)}`, whole: false }));
-    versions.push({ version: Number(e.name), file: join(folder, filename), ...state });
+    // A pipeline's folder holds nothing to load (Triton's ensembles too): the folder stands for the version.
+    const file = config.pipeline ? folder : join(folder, config.default_model_filename ?? (await modelFileIn(folder)));
+    versions.push({ version: Number(e.name), file, ...(config.pipeline ? { ...state, whole: true } : state) });
   }
   versions.sort((a, b) => a.version - b.version);
   if (versions.length === 0) {
     return { name, config, versions, problem: `no version folders in ${dir} (expected ${dir}/1/${filename})`, configFingerprint };
   }
   return { name, config, versions, configFingerprint };
+}
+
+/** The model file of a version folder: the first of MODEL_FILE_NAMES there (model.onnx when none is, to say so). */
+async function modelFileIn(folder: string): Promise<string> {
+  const names = new Set(await readdir(folder).catch(() => [] as string[]));
+  return MODEL_FILE_NAMES.find((n) => names.has(n)) ?? DEFAULT_MODEL_FILENAME;
 }
 
 /** A folder, or a symbolic link to one. */

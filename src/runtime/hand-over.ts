@@ -94,10 +94,14 @@ export class HandOverRuntime implements ModelRuntime {
     }
   }
 
+  /**
+   * Not waiting for the decision: it waits for the round of loads to settle, and a load that fails after this runtime
+   * was made (a config that does not fit it) releases it within that round. A runtime the decision still starts is
+   * released where it arrives (`released` is set).
+   */
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    await this.handedOver;
     await Promise.all([this.releaseFirst(), this.current !== this.first ? this.current.release() : undefined]);
   }
 

@@ -7,10 +7,12 @@
  * after start-up, the model serving from its main-thread session meanwhile (hand-over.ts).
  */
 import { availableParallelism } from 'node:os';
-import { extname } from 'node:path';
 import type { ModelConfig, SessionConfig } from '../config/model-config.js';
 import { messageOf } from '../errors.js';
-import { loadOnnxModel } from './onnx/onnx-runtime.js';
+import { withFeatures } from '../features/feature-runtime.js';
+import { withGeneratedInputs } from './generated-inputs.js';
+import { loadModelFile } from './model-files.js';
+import type { ModelCalls } from './pipeline/pipeline-runtime.js';
 import type { ModelRuntime } from './runtime.js';
 import { HandOverRuntime, type HandOverDecision } from './hand-over.js';
 import { measureRun } from './warmup.js';
@@ -52,12 +54,38 @@ export interface LoadContext {
    * first, so that the version takes traffic where it will stay.
    */
   readonly startUp?: boolean;
+  /** The model's name (a pipeline refuses to name itself as a step). */
+  readonly model?: string;
+  /** Other models of the server, called by a pipeline's steps (the data plane's infer). */
+  readonly models?: ModelCalls;
 }
 
 export type RuntimeLoader = (file: string, context: LoadContext) => Promise<RuntimeLoadResult>;
 
-export const loadRuntime: RuntimeLoader = async (file, { config, label, report, settled = Promise.resolve(), startUp = true }) => {
-  if (extname(file) !== '.onnx') throw new Error(`no runtime serves '${file}' (ferry serves .onnx files)`);
+/**
+ * Loads a version: its model (a file through the runtime factory table, placed; or a pipeline of other models), then
+ * the wrappers its config asks for (generated lengths, features, postprocess), released again if they do not fit.
+ */
+export const loadRuntime: RuntimeLoader = async (file, context) => {
+  const loaded = context.config.pipeline ? await loadPipelineOf(context) : await loadPlaced(file, context);
+  try {
+    const runtime = withFeatures(withGeneratedInputs(loaded.runtime, context.config.input), context.config);
+    return { ...loaded, runtime };
+  } catch (e) {
+    await loaded.runtime.release();
+    throw e;
+  }
+};
+
+async function loadPipelineOf(context: LoadContext): Promise<RuntimeLoadResult> {
+  const { loadPipeline } = await import('./pipeline/pipeline-runtime.js');
+  if (!context.models) throw new Error('pipelines are served by ferry serve, which calls their steps');
+  return loadPipeline(context.config.pipeline!, context.model, context.models);
+}
+
+/** A model file, in the placement its config asks for (`execution`). */
+async function loadPlaced(file: string, { config, label, report, settled = Promise.resolve(), startUp = true }: LoadContext): Promise<RuntimeLoadResult> {
+  const parameters = config.parameters;
   const group = config.instance_group?.[0];
   const count = group?.count ?? 1;
   const session = sessionConfig(config);
@@ -65,11 +93,11 @@ export const loadRuntime: RuntimeLoader = async (file, { config, label, report, 
   const nice = config.worker_nice ?? DEFAULT_WORKER_NICE;
   const execution = config.execution ?? 'auto';
   if (execution === 'thread' || execution === 'process') {
-    const pool = await WorkerPoolRuntime.start({ kind: execution, count, file, session: workerSession, nice, label, ...(report ? { report } : {}) });
+    const pool = await WorkerPoolRuntime.start({ kind: execution, count, file, session: workerSession, parameters, nice, label, ...(report ? { report } : {}) });
     await warmUp(pool, pool.warnings);
     return { runtime: pool, notes: [...pool.notes, `runs in ${workers(count, execution)}`], warnings: pool.warnings };
   }
-  const loaded = await loadOnnxModel(file, withThreads(session, 1));
+  const loaded = await loadModelFile(file, { session: withThreads(session, 1), parameters });
   const notes = [...loaded.notes];
   const warnings = [...loaded.warnings];
   const rows = config.max_batch_size !== 0 && loaded.runtime.inputs.every((s) => s.shape?.[0] === -1) ? AUTO_MEASURE_ROWS : 1;
@@ -100,7 +128,7 @@ export const loadRuntime: RuntimeLoader = async (file, { config, label, report, 
       }
       report?.('info', `${label}: ${runs} takes ${ms.toFixed(1)} ms, more than ${AUTO_THREAD_THRESHOLD_MS} ms: it moves to ${workers(count, 'thread')} so it never stalls other models (set execution: main to keep it on the main thread)`);
       if (!wanted()) return undefined;
-      const pool = await WorkerPoolRuntime.start({ kind: 'thread', count, file, session: workerSession, nice, label, ...(report ? { report } : {}) });
+      const pool = await WorkerPoolRuntime.start({ kind: 'thread', count, file, session: workerSession, parameters, nice, label, ...(report ? { report } : {}) });
       const poolWarnings: string[] = [];
       await warmUp(pool, poolWarnings);
       for (const w of [...pool.warnings, ...poolWarnings]) report?.('warn', `${label}: ${w}`);
@@ -117,7 +145,7 @@ export const loadRuntime: RuntimeLoader = async (file, { config, label, report, 
   }
   if (execution === 'auto' && ms !== undefined && ms > AUTO_THREAD_THRESHOLD_MS) {
     await loaded.runtime.release();
-    const pool = await WorkerPoolRuntime.start({ kind: 'thread', count, file, session: workerSession, nice, label, ...(report ? { report } : {}) });
+    const pool = await WorkerPoolRuntime.start({ kind: 'thread', count, file, session: workerSession, parameters, nice, label, ...(report ? { report } : {}) });
     await warmUp(pool, warnings);
     notes.push(`${runs} takes ${ms.toFixed(1)} ms, more than ${AUTO_THREAD_THRESHOLD_MS} ms: it runs in ${workers(count, 'thread')} so it never stalls other models (set execution: main to keep it on the main thread)`);
     return { runtime: pool, notes, warnings };
@@ -125,7 +153,7 @@ export const loadRuntime: RuntimeLoader = async (file, { config, label, report, 
   if (count > 1) warnings.push(`instance_group count ${count} needs execution: thread or process; on the main thread one session runs at a time`);
   if (ms !== undefined) notes.push(`${runs} takes ${ms.toFixed(2)} ms: it runs on the main thread`);
   return { runtime: loaded.runtime, notes, warnings };
-};
+}
 
 function workers(count: number, kind: 'thread' | 'process'): string {
   return `${count} worker ${kind === 'thread' ? 'thread' : 'process'}${count === 1 ? '' : kind === 'thread' ? 's' : 'es'}`;

@@ -4,7 +4,7 @@
  */
 import { DATATYPES } from '../tensor/datatypes.js';
 import { elementCount, type Tensor, type TensorSpec } from '../tensor/tensor.js';
-import type { ModelRuntime } from './runtime.js';
+import { runInputsOf, type ModelRuntime } from './runtime.js';
 
 /** Zeros (empty strings for BYTES) for every input: `rows` along a dynamic first dimension, other dynamic ones 1. */
 export function syntheticInputs(specs: readonly TensorSpec[], rows = 1): Tensor[] {
@@ -24,7 +24,7 @@ export function syntheticInputs(specs: readonly TensorSpec[], rows = 1): Tensor[
  * wall-clock measurement; the fastest run is the one closest to the model's own cost.
  */
 export async function measureRun(runtime: ModelRuntime, rows = 1, runs = 5, untimed = 1): Promise<number> {
-  const inputs = syntheticInputs(runtime.inputs, rows);
+  const inputs = syntheticInputs(runInputsOf(runtime), rows);
   const outputs = runtime.outputs.map((o) => o.name);
   // One model measures at a time, so their runs do not land inside each other's timings.
   const turn = measuring.then(async () => {
@@ -52,7 +52,7 @@ let measuring: Promise<unknown> = Promise.resolve();
 export async function warmUpBatchSizes(runtime: ModelRuntime, sizes: readonly number[]): Promise<void> {
   const outputs = runtime.outputs.map((o) => o.name);
   for (const rows of sizes) {
-    const inputs = syntheticInputs(runtime.inputs, rows);
+    const inputs = syntheticInputs(runInputsOf(runtime), rows);
     await Promise.all(Array.from({ length: runtime.concurrency }, () => runtime.run(inputs, outputs)));
   }
 }

@@ -8,13 +8,15 @@ import { DynamicBatcher, type BatcherOptions, type BatchRunner } from '../../src
 import { concatPadded, splitRows } from '../../src/batching/concat-split.js';
 import { FerryError } from '../../src/errors.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
+import type { ModelRuntime } from '../../src/runtime/runtime.js';
+import { withGeneratedInputs } from '../../src/runtime/generated-inputs.js';
 
 const x = (rows: number[][]): Tensor => ({ name: 'x', datatype: 'FP32', shape: [rows.length, rows[0]!.length], data: Float32Array.from(rows.flat()) });
 
 function options(over: Partial<BatcherOptions> = {}): BatcherOptions {
   return {
     label: "model 'm' version 1", batching: true, maxBatchSize: 64, maxQueueDelayMs: 0, preferredBatchSizes: [],
-    maxQueueSize: 0, maxInFlight: 1, pad: new Map(), inputOrder: ['x'], generated: [], ...over,
+    maxQueueSize: 0, maxInFlight: 1, pad: new Map(), ...over,
   };
 }
 
@@ -68,26 +70,47 @@ describe('DynamicBatcher', () => {
     assert.deepEqual(model.batches, [[2, 1], [2, 1], [4, 1]]);
   });
 
-  it('pads a configured input to the longest request and fills in the true lengths', async () => {
+  it('pads a configured input to the longest request, with the true lengths filled in before (generated inputs)', async () => {
     const seen: Tensor[][] = [];
     const runner: BatchRunner = async (inputs) => {
       seen.push(inputs);
       const rows = inputs[0]!.shape[0]!;
       return [{ name: 'n', datatype: 'INT64', shape: [rows], data: inputs[1]!.data }];
     };
-    const b = new DynamicBatcher(options({
-      pad: new Map([['tokens', -1]]),
-      inputOrder: ['tokens', 'lengths'],
-      generated: [{ name: 'lengths', of: 'tokens', axis: 1 }],
-    }), runner);
+    const model: ModelRuntime = {
+      platform: 'test', concurrency: 1, placement: 'main', labels: new Map(), run: runner, release: async () => {},
+      inputs: [{ name: 'tokens', datatype: 'INT64', shape: [-1, -1] }, { name: 'lengths', datatype: 'INT64', shape: [-1] }],
+      outputs: [{ name: 'n', datatype: 'INT64', shape: [-1] }],
+    };
+    const wrapped = withGeneratedInputs(model, [{ name: 'lengths', lengths_of: 'tokens' }]);
+    assert.deepEqual(wrapped.inputs.map((s) => s.name), ['tokens'], 'clients do not send the lengths');
+    const b = new DynamicBatcher(options({ pad: new Map([['tokens', -1]]) }), runner);
     const tokens = (rows: number[][]): Tensor => ({ name: 'tokens', datatype: 'INT64', shape: [rows.length, rows[0]!.length], data: BigInt64Array.from(rows.flat(), BigInt) });
-    const [a, c] = await Promise.all([b.infer([tokens([[1, 2, 3]])], ['n']), b.infer([tokens([[4], [5]])], ['n'])]);
+    const [a, c] = await Promise.all([b.infer(wrapped.prepare!([tokens([[1, 2, 3]])]), ['n']), b.infer(wrapped.prepare!([tokens([[4], [5]])]), ['n'])]);
     assert.equal(seen.length, 1, 'different lengths share one run when padded');
     assert.deepEqual(seen[0]![0]!.shape, [3, 3]);
     assert.deepEqual([...(seen[0]![0]!.data as BigInt64Array)], [1n, 2n, 3n, 4n, -1n, -1n, 5n, -1n, -1n]);
     assert.deepEqual([...(seen[0]![1]!.data as BigInt64Array)], [3n, 1n, 1n]);
     assert.deepEqual([...(a![0]!.data as BigInt64Array)], [3n]);
     assert.deepEqual([...(c![0]!.data as BigInt64Array)], [1n, 1n]);
+  });
+
+  it('runs each request of a failed batch again alone, so only the one the model refuses fails', async () => {
+    let runs = 0;
+    const runner: BatchRunner = async (inputs) => {
+      runs++;
+      const data = inputs[0]!.data as Float32Array;
+      if (data.includes(-1)) throw new Error('the model cannot take -1');
+      return [{ name: 'y', datatype: 'FP32', shape: [...inputs[0]!.shape], data: data.map((v) => v * 2) }];
+    };
+    const b = new DynamicBatcher(options(), runner);
+    const results = await Promise.allSettled([b.infer([x([[1]])], ['y']), b.infer([x([[-1]])], ['y']), b.infer([x([[3]])], ['y'])]);
+    assert.equal(results[0]!.status, 'fulfilled');
+    assert.deepEqual([...((results[0] as PromiseFulfilledResult<Tensor[]>).value[0]!.data as Float32Array)], [2]);
+    assert.equal(results[1]!.status, 'rejected');
+    assert.match(String((results[1] as PromiseRejectedResult).reason), /cannot take -1/);
+    assert.deepEqual([...((results[2] as PromiseFulfilledResult<Tensor[]>).value[0]!.data as Float32Array)], [6]);
+    assert.equal(runs, 4, 'one batched run, then three alone');
   });
 
   it('refuses at once when the queue is full (RESOURCE_EXHAUSTED)', async () => {
@@ -154,7 +177,7 @@ describe('DynamicBatcher', () => {
   });
 
   it('refuses inputs that disagree on the batch dimension', async () => {
-    const b = new DynamicBatcher(options({ inputOrder: ['x', 'z'] }), doubler().runner);
+    const b = new DynamicBatcher(options(), doubler().runner);
     const z: Tensor = { name: 'z', datatype: 'FP32', shape: [2, 1], data: new Float32Array(2) };
     await assert.rejects(async () => b.infer([x([[1]]), z], ['y']), /inputs disagree on the batch dimension \(dimension 0\): 'x' has 1 rows, 'z' has 2/);
   });

@@ -71,9 +71,9 @@ describe('V2 REST endpoints', () => {
   });
 
   it('an unknown path is 404 and a wrong method is 405 with Allow', async () => {
-    const missing = await request(`${server.url}/v1/models/mlp`);
+    const missing = await request(`${server.url}/v3/models/mlp`); // not /v1: that is the records API now
     assert.equal(missing.status, 404);
-    assert.match(missing.body.error, /no route for GET \/v1\/models\/mlp/);
+    assert.match(missing.body.error, /no route for GET \/v3\/models\/mlp/);
     const wrong = await request(`${server.url}/v2/models/mlp/infer`);
     assert.equal(wrong.status, 405);
     assert.equal(wrong.headers.get('allow'), 'POST');

@@ -5,7 +5,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { cpSync } from 'node:fs';
+import { join } from 'node:path';
+import { EXAMPLES, startTestServer, type TestServer } from '../helpers/server.js';
 import { TempRepository, identityModel } from '../helpers/repository.js';
 import { V2GrpcClient, healthCheck, reflectionListServices } from '../helpers/grpc-client.js';
 import { assertClose, referenceModels, values, type RefTensor, type Reference } from '../helpers/reference.js';
@@ -109,6 +111,8 @@ describe('V2 gRPC', () => {
   before(async () => {
     // The example repository plus the identity model; a 1 MiB message limit.
     for (const name of ['breast_cancer', 'diabetes_forest', 'mlp', 'image_cnn', 'two_inputs', 'text_category', 'datatypes']) typedRepo.copyModel(name, name);
+    // Models with features in their config, and one written in TypeScript: the whole folder.
+    for (const name of ['churn', 'support_tickets', 'iris_knn']) cpSync(join(EXAMPLES, name), join(typedRepo.root, name), { recursive: true });
     server = await startTestServer({ modelRepository: typedRepo.root, maxBodyBytes: 1024 * 1024 });
     client = new V2GrpcClient(server.grpcAddress);
   });
@@ -149,7 +153,7 @@ describe('V2 gRPC', () => {
     assert.deepEqual(norm(response.outputs), rest.outputs);
   });
 
-  for (const model of ['breast_cancer', 'diabetes_forest', 'mlp', 'image_cnn', 'two_inputs', 'text_category']) {
+  for (const model of ['breast_cancer', 'diabetes_forest', 'mlp', 'image_cnn', 'two_inputs', 'text_category', 'churn', 'support_tickets', 'iris_knn']) {
     it(`ModelInfer ${model}: typed and raw contents answer as the library did`, async () => {
       const r = ref(model);
       const kase = r.cases[0]!;

@@ -23,7 +23,7 @@ describe('moving owned inputs to a worker thread', () => {
   let output: string;
 
   before(async () => {
-    const started = await WorkerInstance.start('thread', join(EXAMPLES, 'image_cnn/1/model.onnx'), undefined, 0, 'image_cnn');
+    const started = await WorkerInstance.start({ kind: 'thread', file: join(EXAMPLES, 'image_cnn/1/model.onnx'), session: undefined, nice: 0, label: 'image_cnn' });
     worker = started.instance;
     output = started.loaded.outputs[0]!.name;
   });

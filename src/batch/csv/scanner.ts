@@ -44,6 +44,8 @@ export interface CsvScanPlan {
   readonly numericSlots: Int32Array;
   /** Per column: its slot in the text row, or -1. */
   readonly textSlots: Int32Array;
+  /** Per column: 1 when an empty field is a missing value (NaN) rather than a reason to reject the row. */
+  readonly emptyIsNaN: Uint8Array;
   /** Per column, for Int columns. */
   readonly intMin: Float64Array;
   readonly intMax: Float64Array;
@@ -232,7 +234,8 @@ export class CsvScanner {
     const kind = plan.numericKinds[column] ;
     if (kind === NUMERIC_NONE || this.reason !== undefined) return t;
     if (text.trim() === '') {
-      this.reason = `column '${name}' is empty`;
+      if (plan.emptyIsNaN[column] === 1) this.sink.numbers[rowBase + (plan.numericSlots[column] as number)] = NaN;
+      else this.reason = `column '${name}' is empty`;
       return t;
     }
     let v: number | undefined;

@@ -32,14 +32,16 @@ export function csvScanPlan(plan: InputPlan, delimiter: number, shard: { index: 
   const numericKinds = new Uint8Array(columns);
   const numericSlots = new Int32Array(columns).fill(-1);
   const textSlots = new Int32Array(columns).fill(-1);
+  const emptyIsNaN = new Uint8Array(columns).fill(1);
   const intMin = new Float64Array(columns).fill(-Infinity);
   const intMax = new Float64Array(columns).fill(Infinity);
   const numericCopies: number[] = [];
   const textCopies: number[] = [];
 
-  for (const { mapping, info, text, offset } of plan.inputs) {
+  for (const { mapping, info, text, offset, missingIsNaN } of plan.inputs) {
     mapping.columns.forEach((c, j) => {
       const slot = offset + j;
+      if (!missingIsNaN) emptyIsNaN[c] = 0;
       if (text) {
         if ((textSlots[c] as number) < 0) textSlots[c] = slot;
         else textCopies.push(textSlots[c] as number, slot);
@@ -72,6 +74,7 @@ export function csvScanPlan(plan: InputPlan, delimiter: number, shard: { index: 
     names: plan.header,
     actions,
     numericKinds,
+    emptyIsNaN,
     numericSlots,
     textSlots,
     intMin,

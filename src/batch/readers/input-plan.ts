@@ -23,6 +23,11 @@ export interface InputLayout {
   readonly text: boolean;
   /** Its first slot in the numeric row (or the text row). */
   readonly offset: number;
+  /**
+   * A float input of one value a row (a model's number feature, FP64 [-1]): an empty or null value is a missing
+   * value, NaN, which the model's config decides about (features' `missing`); the V1 records API does the same.
+   */
+  readonly missingIsNaN: boolean;
 }
 
 export interface InputPlan {
@@ -58,7 +63,8 @@ export function planInputs(header: readonly string[], options: ReaderOptions, on
     const offset = text ? textWidth : width;
     if (text) textWidth += elements;
     else width += elements;
-    return { mapping, info: DATATYPES[mapping.datatype], elements, text, offset };
+    const info = DATATYPES[mapping.datatype];
+    return { mapping, info, elements, text, offset, missingIsNaN: info.kind === 'float' && mapping.rowShape.length === 0 };
   });
   return { header, inputs, idColumn, width, textWidth };
 }

@@ -67,7 +67,12 @@ export class RecordParser {
     const values: unknown[] = [];
     for (const c of mapping.columns) {
       const v = this.value(c);
-      if (v === undefined) return `column '${this.plan.header[c] as string}' is missing`;
+      if (v === undefined) {
+        if (input.missingIsNaN) values.push(null);
+        else if (input.text && elements === 1) values.push('');
+        else return `column '${this.plan.header[c] as string}' is missing`;
+        continue;
+      }
       if (Array.isArray(v)) flatten(v, values);
       else values.push(v);
       if (values.length > elements) break;
@@ -83,6 +88,7 @@ export class RecordParser {
       const column = name !== undefined && elements > 1 ? `${where}[${j}]` : where;
       if (input.text) {
         if (typeof v === 'string') this.rowTexts[input.offset + j] = v;
+        else if (v === null && elements === 1) this.rowTexts[input.offset + j] = ''; // a missing category or text
         else if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') this.rowTexts[input.offset + j] = String(v);
         else return `column '${column}': ${shown(v)} is not a string`;
         continue;
@@ -108,6 +114,7 @@ export class RecordParser {
   /** The value as a number for this input, or why it is not one. */
   private number(input: InputLayout, column: string, v: unknown): number | string {
     const { info } = input;
+    if (input.missingIsNaN && (v === null || (typeof v === 'string' && v.trim() === ''))) return NaN;
     if (v === null) return `column '${column}' is null`;
     if (info.kind === 'bool') {
       if (typeof v === 'boolean') return v ? 1 : 0;

@@ -17,6 +17,7 @@ import { JSON_TYPE, send, sendBody, sendError } from './reply.js';
 import { allow, decodeSegment, pathOf, readJsonObject, sendFailure } from './http-route.js';
 import { managementOnlyMessage } from '../management-notice.js';
 import type { SageMakerFront } from '../sagemaker/sagemaker-front.js';
+import { V1Front } from '../v1-rest/v1-front.js';
 
 export interface RestFrontOptions {
   readonly maxBodyBytes: number;
@@ -38,8 +39,8 @@ const CONTROL_BODY_BYTES = 1024 * 1024;
 
 /** /v2/models/NAME[/versions/V][/ready|/infer] */
 const MODEL_ROUTE = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer)?\/?$/;
-/** /v2/models/NAME/feedback|experiment: an experiment's outcomes in, its results out (ferry's own routes). */
-const EXPERIMENT_ROUTE = /^\/v2\/models\/([^/]+)\/(feedback|experiment)\/?$/;
+/** /v2/models/NAME/feedback|experiment|drift: an experiment's outcomes in, its results out, features' drift (ferry's own). */
+const EXPERIMENT_ROUTE = /^\/v2\/models\/([^/]+)\/(feedback|experiment|drift)\/?$/;
 /** Feedback bodies: up to 10,000 outcomes. */
 const FEEDBACK_BODY_BYTES = 16 * 1024 * 1024;
 /** Triton's /v2/repository/models/NAME/load|unload, and promote: the management port's, refused here. */
@@ -48,12 +49,16 @@ const REPOSITORY_CHANGE_ROUTE = /^\/v2\/repository\/models\/[^/]+\/(?:load|unloa
 export class RestFront {
   /** Set during a graceful stop: every response then asks the client to close its connection. */
   closing = false;
+  /** TensorFlow Serving's and KServe V1's records API, under /v1/. */
+  private readonly v1: V1Front;
 
   constructor(
     private readonly dataplane: DataPlane,
     private readonly options: RestFrontOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.v1 = new V1Front(dataplane, options.maxBodyBytes);
+  }
 
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     if (this.closing) res.setHeader('Connection', 'close');
@@ -95,6 +100,10 @@ export class RestFront {
     const x = EXPERIMENT_ROUTE.exec(path);
     if (x) {
       const name = decodeSegment(x[1] as string);
+      if (x[2] === 'drift') {
+        allow(method, 'GET');
+        return sendBody(req, res, JSON_TYPE, JSON.stringify(dp.featureDrift(name)));
+      }
       if (x[2] === 'experiment') {
         allow(method, 'GET');
         return sendJson(req, res, dp.experiment(name));
@@ -128,6 +137,8 @@ export class RestFront {
         return sendJson(req, res, ready.then((r) => dp.repositoryIndex(r)));
       }
       default: {
+        // Past the V2 routes, so a V2 request never pays for the test.
+        if (path.startsWith('/v1/')) return this.v1.route(req, res, path, method);
         const sagemaker = this.options.sagemaker?.route(req, res, path, method);
         if (sagemaker !== false && this.options.sagemaker) return sagemaker;
         if (REPOSITORY_CHANGE_ROUTE.test(path)) throw new FerryError('PERMISSION_DENIED', managementOnlyMessage(this.options.managementAddress?.()));

@@ -4,13 +4,14 @@ import type { SessionConfig } from '../../config/model-config.js';
 import type { Tensor, TensorSpec } from '../../tensor/tensor.js';
 
 export type ToWorker =
-  | { readonly type: 'load'; readonly file: string; readonly session: SessionConfig | undefined; readonly nice: number }
+  | { readonly type: 'load'; readonly file: string; readonly session: SessionConfig | undefined; readonly parameters: Readonly<Record<string, string>> | undefined; readonly nice: number }
   | { readonly type: 'run'; readonly id: number; readonly inputs: readonly Tensor[]; readonly outputNames: readonly string[] }
   | { readonly type: 'release' };
 
 export type FromWorker =
   | {
       readonly type: 'loaded';
+      readonly platform: string;
       readonly inputs: TensorSpec[];
       readonly outputs: TensorSpec[];
       readonly labels: [string, (string | number)[]][];

@@ -1,13 +1,13 @@
 /**
  * The program an inference worker runs, as a worker thread or as a child process: it loads the model with the
- * same ONNX runtime code the main thread uses and answers run requests one at a time.
+ * same runtime factory table the main thread uses (any model file) and answers run requests one at a time.
  */
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { isFerryError, messageOf } from '../../errors.js';
 import type { ModelRuntime } from '../runtime.js';
-import { loadOnnxModel } from '../onnx/onnx-runtime.js';
+import { loadModelFile } from '../model-files.js';
 import type { FromWorker, ToWorker } from './messages.js';
 
 function send(message: FromWorker, transfer: ArrayBuffer[] = []): void {
@@ -23,11 +23,12 @@ async function handle(message: ToWorker): Promise<void> {
       try {
         // Before the session exists: onnxruntime's pool threads are created by this thread and inherit its niceness.
         const niceWarning = message.nice > 0 ? lowerThisThreadsPriority(message.nice) : undefined;
-        const loaded = await loadOnnxModel(message.file, message.session);
+        const loaded = await loadModelFile(message.file, { session: message.session, parameters: message.parameters });
         if (niceWarning) loaded.warnings.push(niceWarning);
         runtime = loaded.runtime;
         send({
           type: 'loaded',
+          platform: runtime.platform,
           inputs: [...runtime.inputs],
           outputs: [...runtime.outputs],
           labels: [...runtime.labels.entries()].map(([k, v]) => [k, [...v]]),

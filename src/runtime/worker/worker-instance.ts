@@ -1,5 +1,6 @@
 /**
- * One inference worker: a worker thread or a child process holding its own onnxruntime session.
+ * One inference worker: a worker thread or a child process holding its own copy of the model (an onnxruntime
+ * session, or a JavaScript model's instance).
  *
  * Facts that shape this (measured, ../shared/DESIGN.md): terminating a worker thread while its session.run is in
  * progress aborts the whole process, so a thread is only ever ended after it has released its session (drained);
@@ -19,6 +20,19 @@ import type { FromWorker, ToWorker } from './messages.js';
 import { withMmapThreshold } from '../native-memory.js';
 
 export type WorkerKind = 'thread' | 'process';
+
+/** What a worker loads, and how it runs. */
+export interface WorkerSpec {
+  readonly kind: WorkerKind;
+  readonly file: string;
+  readonly session: SessionConfig | undefined;
+  /** config.yaml's `parameters`, for a JavaScript model. */
+  readonly parameters?: Readonly<Record<string, string>> | undefined;
+  /** OS niceness of the worker (and so of onnxruntime's threads in it). */
+  readonly nice: number;
+  /** "model 'x' version 1", for messages. */
+  readonly label: string;
+}
 
 /** The entry next to this module: .ts under tsx (tests), .js when built. */
 const ENTRY = new URL(`./worker-entry${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
@@ -54,11 +68,11 @@ export class WorkerInstance {
   ) {}
 
   /** Starts a worker and loads the model in it. */
-  static async start(kind: WorkerKind, file: string, session: SessionConfig | undefined, nice: number, label: string): Promise<{ instance: WorkerInstance; loaded: Loaded }> {
+  static async start({ kind, file, session, parameters, nice, label }: WorkerSpec): Promise<{ instance: WorkerInstance; loaded: Loaded }> {
     const instance = new WorkerInstance(kind, label);
     const loaded = new Promise<Loaded | Error>((resolve) => (instance.onLoaded = resolve));
     instance.transport = kind === 'thread' ? instance.startThread() : instance.startProcess();
-    instance.transport.send({ type: 'load', file, session, nice });
+    instance.transport.send({ type: 'load', file, session, parameters, nice });
     const result = await loaded;
     if (result instanceof Error) {
       instance.transport.kill();

@@ -4,21 +4,12 @@
  * held fail.
  */
 import { FerryError, unavailable } from '../../errors.js';
-import type { SessionConfig } from '../../config/model-config.js';
 import type { Tensor, TensorSpec } from '../../tensor/tensor.js';
 import type { ModelRuntime } from '../runtime.js';
-import { ONNX_PLATFORM } from '../onnx/onnx-runtime.js';
-import { WorkerInstance, type WorkerKind } from './worker-instance.js';
+import { WorkerInstance, type WorkerSpec } from './worker-instance.js';
 
-export interface WorkerPoolOptions {
-  readonly kind: WorkerKind;
+export interface WorkerPoolOptions extends WorkerSpec {
   readonly count: number;
-  readonly file: string;
-  readonly session: SessionConfig | undefined;
-  /** OS niceness of the workers (and so of onnxruntime's threads in them). */
-  readonly nice: number;
-  /** "model 'x' version 1", for messages. */
-  readonly label: string;
   /** Where the pool reports deaths and replacements (the registry's log). */
   readonly report?: (level: 'warn' | 'error' | 'info', message: string) => void;
 }
@@ -26,7 +17,7 @@ export interface WorkerPoolOptions {
 const MAX_RESPAWN_DELAY_MS = 30_000;
 
 export class WorkerPoolRuntime implements ModelRuntime {
-  readonly platform = ONNX_PLATFORM;
+  readonly platform: string;
   readonly placement: string;
   readonly concurrency: number;
   private readonly slots: (WorkerInstance | undefined)[];
@@ -39,6 +30,7 @@ export class WorkerPoolRuntime implements ModelRuntime {
     rest: WorkerInstance[],
   ) {
     this.placement = options.kind;
+    this.platform = first.loaded.platform;
     this.concurrency = options.count;
     this.inputs = first.loaded.inputs;
     this.outputs = first.loaded.outputs;
@@ -56,7 +48,7 @@ export class WorkerPoolRuntime implements ModelRuntime {
   readonly warnings: string[];
 
   static async start(options: WorkerPoolOptions): Promise<WorkerPoolRuntime> {
-    const starts = Array.from({ length: options.count }, () => WorkerInstance.start(options.kind, options.file, options.session, options.nice, options.label));
+    const starts = Array.from({ length: options.count }, () => WorkerInstance.start(options));
     const settled = await Promise.allSettled(starts);
     const failed = settled.find((s) => s.status === 'rejected');
     if (failed) {
@@ -110,7 +102,7 @@ export class WorkerPoolRuntime implements ModelRuntime {
     const delay = attempt === 0 ? 0 : Math.min(MAX_RESPAWN_DELAY_MS, 500 * 2 ** (attempt - 1));
     setTimeout(() => {
       if (this.released) return;
-      WorkerInstance.start(this.options.kind, this.options.file, this.options.session, this.options.nice, this.options.label).then(
+      WorkerInstance.start(this.options).then(
         ({ instance }) => {
           if (this.released) {
             void instance.release();
