@@ -21,6 +21,10 @@ export function checkRequest(version: ModelVersion, request: InferenceRequest): 
     const t = given[0]!;
     checkInput(version, t);
     inputs = [t];
+  } else if (inModelOrder(version.inputs, given)) {
+    // Every input, in the model's order (what clients built from the metadata send: a model's features): no map either.
+    for (const t of given) checkInput(version, t);
+    inputs = given as Tensor[];
   } else {
     const byName = new Map<string, Tensor>();
     for (const t of given) {
@@ -36,6 +40,12 @@ export function checkRequest(version: ModelVersion, request: InferenceRequest): 
     }
   }
   return { inputs, outputNames: outputNamesOf(version, request) };
+}
+
+function inModelOrder(specs: readonly { readonly name: string }[], given: readonly Tensor[]): boolean {
+  if (specs.length !== given.length) return false;
+  for (let i = 0; i < given.length; i++) if (specs[i]!.name !== given[i]!.name) return false;
+  return true;
 }
 
 function checkInput(version: ModelVersion, t: Tensor): void {

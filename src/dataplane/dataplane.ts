@@ -88,9 +88,17 @@ export class DataPlane {
       name,
       versions,
       platform: v.runtime.platform,
-      inputs: v.inputs.map(toMetadata),
+      inputs: v.inputsMetadata,
       outputs: v.runtime.outputs.map(toMetadata),
     };
+  }
+
+  /**
+   * The inputs clients send to a model (its default version, or the one named), as metadata says them: what a front
+   * that builds tensors from records reads per request (so not the whole metadata, with its sorted version list).
+   */
+  modelInputs(name: string, version?: string): readonly TensorMetadata[] {
+    return this.registry.resolve(name, version).inputsMetadata;
   }
 
   /** Throws (NOT_FOUND, UNAVAILABLE with the reason) unless the model version is ready. */

@@ -32,6 +32,8 @@ export class ModelVersion {
   /** Precompiled lookups, built once at load so the per-request check is a map read. */
   inputsByName: ReadonlyMap<string, TensorSpec> = new Map();
   outputsByName: ReadonlyMap<string, TensorSpec> = new Map();
+  /** The inputs as metadata says them (a shape the model leaves open as [-1]), made once. */
+  inputsMetadata: readonly { readonly name: string; readonly datatype: string; readonly shape: readonly number[] }[] = [];
   /** The output names in model order, the default when a request asks for none. */
   allOutputNames: readonly string[] = [];
   /** This version as the route of a request that no split chose: made once, so routing allocates nothing. */
@@ -71,6 +73,7 @@ export class ModelVersion {
     this.loaded = { runtime, batcher };
     this.prepare = runtime.prepare?.bind(runtime);
     this.inputs = clientInputs;
+    this.inputsMetadata = clientInputs.map((s) => ({ name: s.name, datatype: s.datatype, shape: s.shape ?? [-1] }));
     this.inputsByName = new Map(clientInputs.map((s) => [s.name, s]));
     this.outputsByName = new Map(runtime.outputs.map((s) => [s.name, s]));
     this.allOutputNames = runtime.outputs.map((s) => s.name);

