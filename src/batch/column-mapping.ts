@@ -51,7 +51,7 @@ export function mapColumns(
     } else if (!arrayColumn && columns.length !== elements) {
       throw new Error(`model input '${spec.name}' takes ${elements} values per row (shape [${shape.join(',')}]) but ${columns.length} columns feed it${named ? '' : ` (${columns.map((i) => `'${header[i]}'`).join(', ')}); choose them with --map ${spec.name}=...`}`);
     }
-    return { input: spec.name, datatype: spec.datatype, columns, rowShape };
+    return { input: spec.name, datatype: spec.datatype, columns, rowShape, ...(spec.missing ? { missing: true } : {}) };
   });
   return { mappings, idColumn };
 }

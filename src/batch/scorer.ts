@@ -68,7 +68,8 @@ async function openLocalScorer(ref: ModelRef): Promise<Scorer> {
   // Pin the version resolved now, so every batch of the job is scored by the same one.
   const version = ref.version ?? meta.versions.at(-1)!;
   const dataplane = core.dataplane;
-  const inputs = meta.inputs.map((t) => spec(t, 'input'));
+  // With whether each may be missing (a model's features): the readers then take an empty value as missing.
+  const inputs = core.dataplane.modelInputs(name, version).map((t) => ({ ...spec(t, 'input'), ...(t.missing ? { missing: true } : {}) }));
   const outputs = meta.outputs.map((t) => spec(t, 'output'));
   const outputNames = outputs.map((o) => ({ name: o.name }));
   return {

@@ -36,6 +36,8 @@ export interface InputMapping {
   readonly columns: readonly number[];
   /** The input's shape past the batch dimension, e.g. [30] for [-1,30], [] for [-1]. Its element count equals columns.length, except in JSON Lines, where one column may hold a whole row as an array. */
   readonly rowShape: readonly number[];
+  /** A model's feature (TensorSpec.missing): an empty or null value is a missing one, not a rejected row. */
+  readonly missing?: boolean;
 }
 
 export interface ReaderOptions {

@@ -211,8 +211,8 @@ export class DynamicBatcher {
         let split: Tensor[][];
         try {
           split = splitRows(outputs, batch.map((p) => p.rows));
-        } catch (e) {
-          this.finish(batch, e);
+        } catch {
+          void this.runEachAlone(batch); // rows that do not split back (a model answering the wrong count): alone
           return;
         }
         batch.forEach((p, i) => p.resolve(split[i]!));
@@ -224,12 +224,17 @@ export class DynamicBatcher {
 
   /**
    * A run of several requests failed (a JavaScript model that throws on one record, an input the model refuses):
-   * each request is run again on its own, so only those that fail alone are answered with the error. A model that
-   * is gone (UNAVAILABLE) fails the batch at once.
+   * each request is run again on its own, so only those that fail alone are answered with the error (a model with
+   * side effects may so see a request twice). A model that is gone (UNAVAILABLE) fails the batch at once, and a
+   * request whose deadline passed meanwhile is not run again.
    */
   private async runEachAlone(batch: Pending[]): Promise<void> {
     for (const p of batch) {
       const started = performance.now();
+      if (p.deadline !== undefined && p.deadline <= started) {
+        this.expire(p, started);
+        continue;
+      }
       try {
         const outputs = await this.runner(p.inputs, p.outputNames);
         this.observer?.ran(p.rows, performance.now() - started);

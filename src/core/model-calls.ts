@@ -16,11 +16,13 @@ export function modelCallsOf(registryOf: () => ModelRegistry, dataplane: () => D
         const v = registry.resolve(model, versionText);
         return { inputs: v.inputs, outputs: v.runtime.outputs };
       } catch (e) {
-        const rows = registry.index().filter((r) => r.name === model && (versionText === undefined || r.version === undefined || r.version === versionText));
         // The models of one round (the server's start, one poll) are all registered before any of them loads.
-        if (rows.length === 0 && !registry.names().includes(model)) return { problem: `no model '${model}' is served (it is not in the repository)` };
+        if (!registry.names().includes(model)) return { problem: `no model '${model}' is loaded (it is not in the repository, or explicit model control has not loaded it)` };
+        // A version still loading may be the one wanted; none loading: the answer is final (a version not served).
+        const rows = registry.index().filter((r) => r.name === model);
         if (rows.length === 0 || rows.some((r) => r.state === 'LOADING')) return 'loading';
-        return { problem: rows.map((r) => r.reason).filter(Boolean).join('; ') || messageOf(e) };
+        const reasons = rows.filter((r) => versionText === undefined || r.version === undefined || r.version === versionText).map((r) => r.reason);
+        return { problem: reasons.filter(Boolean).join('; ') || messageOf(e) };
       }
     },
     async infer(model, version, inputs, outputNames) {

@@ -13,7 +13,7 @@ import type { Experiment, FeedbackResult } from '../experiment/experiment.js';
 import { experimentReport, type ExperimentReport } from '../experiment/experiment-report.js';
 import { parseFeedback } from '../experiment/feedback-body.js';
 import { planOf } from '../experiment/experiment-plan.js';
-import type { InferenceRequest, InferenceResponse, ModelMetadata, ServerMetadata, TensorMetadata } from './types.js';
+import type { InferenceRequest, InferenceResponse, ModelMetadata, RecordInput, ServerMetadata, TensorMetadata } from './types.js';
 import type { FeatureDriftReport } from '../features/drift.js';
 
 /** One ready version's feature drift. */
@@ -97,8 +97,8 @@ export class DataPlane {
    * The inputs clients send to a model (its default version, or the one named), as metadata says them: what a front
    * that builds tensors from records reads per request (so not the whole metadata, with its sorted version list).
    */
-  modelInputs(name: string, version?: string): readonly TensorMetadata[] {
-    return this.registry.resolve(name, version).inputsMetadata;
+  modelInputs(name: string, version?: string): readonly RecordInput[] {
+    return this.registry.resolve(name, version).recordInputs;
   }
 
   /** Throws (NOT_FOUND, UNAVAILABLE with the reason) unless the model version is ready. */
@@ -148,13 +148,13 @@ export class DataPlane {
     const drift: ModelDrift[] = [];
     for (const model of name === undefined ? this.registry.names() : [name]) {
       for (const v of this.registry.model(model).versions.values()) {
-        if (v.state !== 'READY' || !v.runtime.featureDrift) continue;
-        drift.push({ model, version: v.versionText, features: v.runtime.featureDrift() });
+        const features = v.state === 'READY' ? v.runtime.featureDrift?.() : undefined;
+        if (features?.length) drift.push({ model, version: v.versionText, features });
       }
     }
     if (name !== undefined && drift.length === 0) {
       this.registry.resolve(name); // unknown, or not ready: that is the answer
-      throw failedPrecondition(`model '${name}' has no features in its config, so no drift is kept (give it features: [...] with their reference distributions)`);
+      throw failedPrecondition(`model '${name}' has no features in its config, so no drift is kept (give it features: [...], and leave drift.window above 0)`);
     }
     return drift;
   }
@@ -186,8 +186,17 @@ export class DataPlane {
     return new Map((this.registry.model(name).split?.variants ?? []).map((v) => [v.name, v.weight]));
   }
 
-  async infer(request: InferenceRequest): Promise<InferenceResponse> {
-    const route = this.registry.route(request.modelName, request.modelVersion, request);
+  /**
+   * Which version (and split variant) answers a request: for a front that must know before it can build the request
+   * (the records API reads the chosen version's inputs), then passes the route to infer.
+   */
+  route(name: string, version: string | undefined, headers: InferenceRequest['headers']): Route {
+    return this.registry.route(name, version, headers ? { headers } : {});
+  }
+
+  /** `chosen`: the route a front took with route() (else the request is routed here). */
+  async infer(request: InferenceRequest, chosen?: Route): Promise<InferenceResponse> {
+    const route = chosen ?? this.registry.route(request.modelName, request.modelVersion, request);
     const { version, variant } = route;
     const started = performance.now();
     let outputs;

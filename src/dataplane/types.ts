@@ -40,6 +40,12 @@ export interface TensorMetadata {
   readonly shape: readonly number[];
 }
 
+/** An input as a front that reads records sees it: may a record leave it out (a feature, config `features`)? */
+export interface RecordInput extends TensorMetadata {
+  /** A missing value is allowed: NaN for a number, "" for a text (TensorSpec.missing). */
+  readonly missing: boolean;
+}
+
 export interface ModelMetadata {
   readonly name: string;
   readonly versions: readonly string[];

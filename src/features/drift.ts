@@ -64,8 +64,9 @@ export class DriftWindows {
     this.tracked = features.map((f) => {
       const kind = f.type ?? 'number';
       const bins = f.reference ? f.reference.edges.length + 1 : 0;
-      // Codes: numbers 0..bins-1 their bin, `bins` missing; categories SEEN, UNSEEN, MISSING; texts 0 or MISSING.
-      const codes = kind === 'number' ? bins + 1 : 3;
+      // Codes: numbers 0..bins-1 their bin (0 without a reference), then one for missing; categories SEEN, UNSEEN,
+      // MISSING; texts 0 or MISSING.
+      const codes = kind === 'number' ? Math.max(bins, 1) + 1 : 3;
       const t: Tracked = { name: f.name, kind, ring: new CountingRing(window, codes), ...(f.reference ? { edges: f.reference.edges, shares: normalised(f.reference.shares) } : {}) };
       if (kind === 'text') return { ...t, tokens: { total: new Float64Array(window), unknown: new Float64Array(window), sumTotal: 0, sumUnknown: 0, next: 0 } };
       return t;
@@ -73,7 +74,7 @@ export class DriftWindows {
     this.observers = this.tracked.map((t) => {
       if (t.kind !== 'number') return (code: number) => t.ring.push(code);
       const edges = t.edges;
-      const missing = edges ? edges.length + 1 : 0;
+      const missing = missingCode(t);
       return (x: number) => t.ring.push(Number.isNaN(x) ? missing : edges ? bucketOf(edges, x) : 0);
     });
     this.tokenObservers = this.tracked.map((t) => (unknown: number, total: number) => {
@@ -87,13 +88,22 @@ export class DriftWindows {
     });
   }
 
-  /** Records a number's raw value (NaN: missing) or a category's code (feature-steps.ts SEEN/UNSEEN/MISSING). */
-  observer(feature: number): (value: number) => void {
-    return this.observers[feature]!;
-  }
-
-  tokenObserver(feature: number): (unknown: number, total: number) => void {
-    return this.tokenObservers[feature]!;
+  /**
+   * Records one request's rows, once all its features went through: per feature and row two slots, a number's raw
+   * value (NaN: missing) or a category's code (feature-steps.ts SEEN/UNSEEN/MISSING), or a text's unknown tokens
+   * (-1: missing) and its tokens.
+   */
+  observe(seen: Float64Array, rows: number): void {
+    for (let f = 0; f < this.tracked.length; f++) {
+      const at = f * rows * 2;
+      if (this.tracked[f]!.kind === 'text') {
+        const observe = this.tokenObservers[f]!;
+        for (let r = 0; r < rows; r++) observe(seen[at + r * 2]!, seen[at + r * 2 + 1]!);
+      } else {
+        const observe = this.observers[f]!;
+        for (let r = 0; r < rows; r++) observe(seen[at + r * 2]!);
+      }
+    }
   }
 
   report(): FeatureDriftReport[] {
@@ -107,12 +117,17 @@ export class DriftWindows {
         return { feature: t.name, rows, missingShare: share(c[MISSING]!), unseenShare: k.sumTotal === 0 ? 0 : k.sumUnknown / k.sumTotal };
       }
       const bins = t.edges ? t.edges.length + 1 : 0;
-      const missingShare = share(c[bins]!);
+      const missingShare = share(c[missingCode(t)]!);
       if (!t.shares) return { feature: t.name, rows, missingShare };
       const present = rows - c[bins]!;
       return { feature: t.name, rows, missingShare, ...(present > 0 ? { psi: psi(Array.from(c.subarray(0, bins), (n) => n / present), t.shares) } : {}) };
     });
   }
+}
+
+/** A number's code for a missing value: after its bins (one bin, 0, without a reference). */
+function missingCode(t: Tracked): number {
+  return t.edges ? t.edges.length + 1 : 1;
 }
 
 /** The population stability index: sum over bins of (actual - expected) * ln(actual / expected). */

@@ -9,6 +9,7 @@
  * and its message names the row and the feature.
  */
 import type { FeatureConfig } from '../config/feature-config-schema.js';
+import { invalid } from '../errors.js';
 import { formatShape, type Tensor, type TensorSpec } from '../tensor/tensor.js';
 import { newTypedArray } from '../tensor/small-arrays.js';
 import { categoryColumns, numberColumns, textTokens, type ColumnWriter, type CompiledTokens } from './feature-steps.js';
@@ -51,12 +52,18 @@ export function compileFeatures(features: readonly FeatureConfig[], model: reado
     if (texts.length > 0) return tokensFiller(spec, members, texts[0]!, features);
     return columnsFiller(spec, members, features);
   });
-  const inputs: TensorSpec[] = features.map((f) => ({ name: f.name, datatype: (f.type ?? 'number') === 'number' ? 'FP64' : 'BYTES', shape: [-1] }));
+  const inputs: TensorSpec[] = features.map((f) => ({ name: f.name, datatype: (f.type ?? 'number') === 'number' ? 'FP64' : 'BYTES', shape: [-1], missing: true }));
   return {
     inputs,
     prepare(columns) {
       const rows = columns[0]!.shape[0]!;
-      const out = fillers.map((filler) => (filler.kind === 'columns' ? fillColumns(filler, columns, rows, drift) : fillTokens(filler, columns, rows, drift)));
+      for (const c of columns) {
+        if (c.shape[0] !== rows) throw invalid(`features disagree on the number of rows: '${columns[0]!.name}' has ${rows}, '${c.name}' has ${c.shape[0]}`);
+      }
+      // What drift sees, kept until every feature of the request is through: a refused request counts for nothing.
+      const seen = drift ? new Float64Array(features.length * rows * 2) : undefined;
+      const out = fillers.map((filler) => (filler.kind === 'columns' ? fillColumns(filler, columns, rows, seen) : fillTokens(filler, columns, rows, seen)));
+      if (seen) drift!.observe(seen, rows);
       return out;
     },
   };
@@ -93,30 +100,34 @@ function tokensFiller(spec: TensorSpec, members: readonly number[], text: number
   return { kind: 'tokens', spec, feature: text, tokens };
 }
 
-function fillColumns(filler: Extract<Filler, { kind: 'columns' }>, columns: readonly Tensor[], rows: number, drift: DriftWindows | undefined): Tensor {
+/** `seen`: per feature and row, two slots for drift (drift.ts DriftWindows.observe). */
+function fillColumns(filler: Extract<Filler, { kind: 'columns' }>, columns: readonly Tensor[], rows: number, seen: Float64Array | undefined): Tensor {
   const { spec, width, parts } = filler;
   const out = spec.datatype === 'FP64' ? newTypedArray(Float64Array, rows * width) : newTypedArray(Float32Array, rows * width);
   for (const part of parts) {
     const data = columns[part.feature]!.data as ArrayLike<number | string>;
-    const observe = drift?.observer(part.feature);
+    const at = part.feature * rows * 2;
     for (let r = 0; r < rows; r++) {
-      const seen = part.write(data[r]!, r, out, r * width + part.at);
-      observe?.(seen);
+      const code = part.write(data[r]!, r, out, r * width + part.at);
+      if (seen) seen[at + r * 2] = code;
     }
   }
   const shape = spec.shape?.length === 1 ? [rows] : [rows, width];
   return { name: spec.name, datatype: spec.datatype, shape, data: out };
 }
 
-function fillTokens(filler: Extract<Filler, { kind: 'tokens' }>, columns: readonly Tensor[], rows: number, drift: DriftWindows | undefined): Tensor {
+function fillTokens(filler: Extract<Filler, { kind: 'tokens' }>, columns: readonly Tensor[], rows: number, seen: Float64Array | undefined): Tensor {
   const { spec, tokens, feature } = filler;
   const n = tokens.length;
   const out = spec.datatype === 'INT64' ? newTypedArray(BigInt64Array, rows * n) : newTypedArray(Int32Array, rows * n);
   const data = columns[feature]!.data as string[];
-  const observe = drift?.tokenObserver(feature);
+  const at = feature * rows * 2;
   for (let r = 0; r < rows; r++) {
     const [unknown, total] = tokens.write(data[r]!, r, out, r * n);
-    observe?.(unknown, total);
+    if (seen) {
+      seen[at + r * 2] = unknown;
+      seen[at + r * 2 + 1] = total;
+    }
   }
   return { name: spec.name, datatype: spec.datatype, shape: [rows, n], data: out };
 }

@@ -38,6 +38,7 @@ export class FeatureRuntime implements ModelRuntime {
   get concurrency() { return this.model.concurrency; }
   get placement() { return this.model.placement; }
   get defaultMaxBatchSize() { return this.model.defaultMaxBatchSize; }
+  get warmUp() { return this.model.warmUp; }
 
   featureDrift(): FeatureDriftReport[] {
     return this.drift?.report() ?? [];

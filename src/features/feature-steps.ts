@@ -97,6 +97,10 @@ export function categoryColumns(f: FeatureConfig): CompiledColumns {
   const fill = replace === undefined ? undefined : String(replace);
   const treatAsUnknown = f.missing === 'unknown';
   const size = vocabulary.length;
+  // A fill-in value that every missing row would then be refused for is refused at load instead.
+  if (fill !== undefined && !index.has(fill) && unknown === 'error') {
+    throw new Error(`feature '${f.name}': its missing value ${JSON.stringify(fill)} is not in its vocabulary, and unknown categories are refused (unknown: error)`);
+  }
   const lookup = (v: string, r: number): number | undefined => {
     const i = index.get(v);
     if (i === undefined && unknown === 'error') {

@@ -34,6 +34,8 @@ export class ModelVersion {
   outputsByName: ReadonlyMap<string, TensorSpec> = new Map();
   /** The inputs as metadata says them (a shape the model leaves open as [-1]), made once. */
   inputsMetadata: readonly { readonly name: string; readonly datatype: string; readonly shape: readonly number[] }[] = [];
+  /** The same, with whether a record may leave each out (dataplane RecordInput), for the fronts that read records. */
+  recordInputs: readonly { readonly name: string; readonly datatype: string; readonly shape: readonly number[]; readonly missing: boolean }[] = [];
   /** The output names in model order, the default when a request asks for none. */
   allOutputNames: readonly string[] = [];
   /** This version as the route of a request that no split chose: made once, so routing allocates nothing. */
@@ -74,6 +76,7 @@ export class ModelVersion {
     this.prepare = runtime.prepare?.bind(runtime);
     this.inputs = clientInputs;
     this.inputsMetadata = clientInputs.map((s) => ({ name: s.name, datatype: s.datatype, shape: s.shape ?? [-1] }));
+    this.recordInputs = clientInputs.map((s) => ({ name: s.name, datatype: s.datatype, shape: s.shape ?? [-1], missing: s.missing === true }));
     this.inputsByName = new Map(clientInputs.map((s) => [s.name, s]));
     this.outputsByName = new Map(runtime.outputs.map((s) => [s.name, s]));
     this.allOutputNames = runtime.outputs.map((s) => s.name);

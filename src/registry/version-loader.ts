@@ -69,7 +69,7 @@ export async function loadVersion(version: ModelVersion, round: LoadRound, deps:
 async function warmUp(runtime: ModelRuntime, plan: BatchingPlan, sizes: readonly number[] | undefined, warnings: string[]): Promise<string | undefined> {
   const o = plan.options;
   const wanted = sizes ?? (o.batching ? typicalBatchSizes(o.maxBatchSize, o.preferredBatchSizes) : [1]);
-  if (wanted.length === 0) return undefined;
+  if (wanted.length === 0 || runtime.warmUp === false) return undefined;
   const started = performance.now();
   try {
     await warmUpBatchSizes(runtime, wanted);

@@ -54,6 +54,7 @@ class GeneratedInputsRuntime implements ModelRuntime {
   get concurrency() { return this.model.concurrency; }
   get placement() { return this.model.placement; }
   get labels() { return this.model.labels; }
+  get warmUp() { return this.model.warmUp; }
 
   prepare(inputs: readonly Tensor[]): Tensor[] {
     const byName = new Map(inputs.map((t) => [t.name, t]));

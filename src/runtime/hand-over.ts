@@ -11,7 +11,7 @@
  * to start, the model stays on the main thread, with an error in the log.
  */
 import type { Tensor, TensorSpec } from '../tensor/tensor.js';
-import { messageOf } from '../errors.js';
+import { messageOf, unavailable } from '../errors.js';
 import type { ModelRuntime } from './runtime.js';
 
 export interface HandOverOptions {
@@ -22,9 +22,10 @@ export interface HandOverOptions {
 
 /**
  * Decides where the model goes and starts it there: the runtime to move to, or undefined to stay. `wanted` turns
- * false once the model is being unloaded: nothing more should be started then.
+ * false once the model is being unloaded: nothing more should be started then. Timed runs go through `runner` (the
+ * hand-over itself), so a release waits for the run in progress before it frees the session.
  */
-export type HandOverDecision = (wanted: () => boolean) => Promise<ModelRuntime | undefined>;
+export type HandOverDecision = (wanted: () => boolean, runner: ModelRuntime) => Promise<ModelRuntime | undefined>;
 
 export class HandOverRuntime implements ModelRuntime {
   readonly platform: string;
@@ -50,7 +51,7 @@ export class HandOverRuntime implements ModelRuntime {
     this.outputs = first.outputs;
     this.labels = first.labels;
     this.handedOver = Promise.resolve()
-      .then(() => decide(() => !this.released))
+      .then(() => decide(() => !this.released, this))
       .then(
         async (next) => {
           if (!next) return;
@@ -86,6 +87,7 @@ export class HandOverRuntime implements ModelRuntime {
   async run(inputs: readonly Tensor[], outputNames: readonly string[]): Promise<Tensor[]> {
     const runtime = this.current;
     if (runtime !== this.first) return runtime.run(inputs, outputNames);
+    if (this.firstReleased) throw unavailable('the model is unloading');
     this.firstRuns++;
     try {
       return await runtime.run(inputs, outputNames);

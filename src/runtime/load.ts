@@ -111,13 +111,13 @@ async function loadPlaced(file: string, { config, label, report, settled = Promi
       notes.push(`warm-up skipped: the model refused a synthetic input (${messageOf(e)}); it runs on the main thread`);
       return { runtime: loaded.runtime, notes, warnings };
     }
-    const decide: HandOverDecision = async (wanted) => {
+    const decide: HandOverDecision = async (wanted, runner) => {
       // Timed once the current round of loads is over, so no other model's loading lands inside the timings.
       await settled;
       if (!wanted()) return undefined;
       let ms: number;
       try {
-        ms = await measureRun(loaded.runtime, rows, AUTO_MEASURE_RUNS);
+        ms = await measureRun(runner, rows, AUTO_MEASURE_RUNS);
       } catch (e) {
         report?.('info', `${label}: not measured, the model refused a synthetic input of ${rows} rows (${messageOf(e)}): it stays on the main thread`);
         return undefined;

@@ -22,6 +22,8 @@ export interface ModelRuntime {
   readonly runInputs?: readonly TensorSpec[];
   /** The live feature distributions against training, for a model with features (features/drift.ts). */
   featureDrift?(): FeatureDriftReport[];
+  /** False: no synthetic warm-up runs (a pipeline's would be real requests to its steps' models). */
+  readonly warmUp?: boolean;
   /** Rows per batch when the config does not say; a pipeline says 0 (its steps batch on their own). */
   readonly defaultMaxBatchSize?: number;
   /** How many runs it can take at once (its instances); the batcher keeps that many in flight. */

@@ -15,6 +15,11 @@ export interface TensorSpec {
   readonly datatype: Datatype;
   /** undefined when the model does not say (any rank); otherwise one entry per dimension. */
   readonly shape: readonly number[] | undefined;
+  /**
+   * A value may be missing (a model's feature, config `features`): NaN for a number, "" for a text. Fronts that read
+   * records (the V1 API, `ferry batch`) then take an absent, null or empty value as missing rather than refusing it.
+   */
+  readonly missing?: boolean;
 }
 
 export function elementCount(shape: readonly number[]): number {

@@ -96,6 +96,8 @@ describe('feature config', () => {
     assert.throws(() => compileFeatures(features, [{ name: 'x', datatype: 'FP32', shape: [-1, 4] }]), /features 'age', 'plan' fill 3 columns of model input 'x', whose shape is \[-1,4\]/);
     assert.throws(() => compileFeatures(features, [{ name: 'x', datatype: 'INT64', shape: [-1, 3] }]), /model input 'x' is INT64: number and category features fill FP32 or FP64 inputs/);
     assert.throws(() => compileFeatures(features, [{ name: 'x', datatype: 'FP32', shape: [-1, 3] }, { name: 'y', datatype: 'FP32', shape: [-1, 1] }]), /model input 'y' is not filled by any feature/);
+    const fill = parseModelConfig({ features: [{ name: 'plan', type: 'category', missing: { default: 'gold' }, one_hot: { vocabulary: ['a', 'b'] } }] }, 'c').features!;
+    assert.throws(() => compileFeatures(fill, [{ name: 'x', datatype: 'FP32', shape: [-1, 2] }]), /feature 'plan': its missing value "gold" is not in its vocabulary/);
   });
 });
 
@@ -103,8 +105,8 @@ describe('drift', () => {
   it('computes the population stability index of the window against the reference', () => {
     const features = parseModelConfig({ features: [{ name: 'x', reference: { edges: [0, 10], shares: [0.25, 0.5, 0.25] } }] }, 'c').features!;
     const drift = new DriftWindows(features, 8);
-    const observe = drift.observer(0);
-    for (const v of [-1, 5, 5, 20, NaN, 20, 20, 20]) observe(v);
+    const observe = (values: number[]) => drift.observe(Float64Array.from(values.flatMap((v) => [v, 0])), values.length);
+    observe([-1, 5, 5, 20, NaN, 20, 20, 20]);
     const [report] = drift.report();
     // 7 present rows: bins [1, 2, 4] / 7 against [0.25, 0.5, 0.25]
     const want = [1 / 7, 2 / 7, 4 / 7].reduce((s, a, i) => s + (a - [0.25, 0.5, 0.25][i]!) * Math.log(a / [0.25, 0.5, 0.25][i]!), 0);
@@ -113,10 +115,28 @@ describe('drift', () => {
     assert.ok(Math.abs(report!.psi! - want) < 1e-12);
     assert.equal(psi([0.25, 0.5, 0.25], [0.25, 0.5, 0.25]), 0);
     // The window slides: eight more rows in the middle bin replace all of the above.
-    for (let i = 0; i < 8; i++) observe(5);
+    observe([5, 5, 5, 5, 5, 5, 5, 5]);
     const [after] = drift.report();
     assert.equal(after!.missingShare, 0);
     assert.ok(after!.psi! > 0.5, 'all in one bin against a 50% share');
+  });
+
+  it('counts missing numbers without a reference, and nothing of a refused request', () => {
+    const features = parseModelConfig({ features: [{ name: 'x', missing: { default: 0 } }, { name: 'y' }] }, 'c').features!;
+    const drift = new DriftWindows(features, 100);
+    const plan = compileFeatures(features, [{ name: 'v', datatype: 'FP32', shape: [-1, 2] }], drift);
+    plan.prepare([{ name: 'x', datatype: 'FP64', shape: [3], data: Float64Array.of(1.5, 2.5, NaN) }, { name: 'y', datatype: 'FP64', shape: [3], data: Float64Array.of(1, 2, 3) }]);
+    assert.throws(() => plan.prepare([{ name: 'x', datatype: 'FP64', shape: [1], data: Float64Array.of(NaN) }, { name: 'y', datatype: 'FP64', shape: [1], data: Float64Array.of(NaN) }]), /row 0: feature 'y' is missing/);
+    const [x, y] = drift.report();
+    assert.equal(x!.rows, 3, 'the refused request left the windows as they were');
+    assert.equal(x!.missingShare, 1 / 3);
+    assert.equal(y!.missingShare, 0);
+  });
+
+  it('refuses features whose columns disagree on the rows', () => {
+    const features = parseModelConfig({ features: [{ name: 'x' }, { name: 'y' }] }, 'c').features!;
+    const plan = compileFeatures(features, [{ name: 'v', datatype: 'FP32', shape: [-1, 2] }]);
+    assert.throws(() => plan.prepare([{ name: 'x', datatype: 'FP64', shape: [3], data: new Float64Array(3) }, { name: 'y', datatype: 'FP64', shape: [2], data: new Float64Array(2) }]), /features disagree on the number of rows: 'x' has 3, 'y' has 2/);
   });
 
   it('counts unseen and missing categories over the window', () => {

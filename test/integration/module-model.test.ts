@@ -59,6 +59,8 @@ describe('models written in JavaScript and TypeScript', () => {
     repo.write('rules/1/model.mjs', RULES(1000)).write('rules/config.yaml', 'parameters: {currency: USD}\n');
     cpSync(join(EXAMPLES, 'iris_knn/1'), join(repo.root, 'knn_thread/1'), { recursive: true });
     repo.write('knn_thread/config.yaml', 'execution: thread\ninstance_group: [{count: 2}]\n');
+    cpSync(join(EXAMPLES, 'iris_knn/1'), join(repo.root, 'knn_process/1'), { recursive: true });
+    repo.write('knn_process/config.yaml', 'execution: process\n');
     repo.write('hooked/1/model.mjs', HOOK).write('hooked/1/model.onnx', undefined, join(EXAMPLES, 'breast_cancer/1/model.onnx'));
     repo.write('syntax_error/1/model.mjs', 'export function load( {');
     repo.write('no_load/1/model.js', 'export const model = 1;\n');
@@ -114,9 +116,10 @@ describe('models written in JavaScript and TypeScript', () => {
     assert.equal(replies[4]!.body.outputs[1].data[0], 0.004);
   });
 
-  it('places a TypeScript model in worker threads, answering as scikit-learn did', async () => {
+  it('places a TypeScript model in worker threads and child processes, answering as scikit-learn did', async () => {
     assert.equal(server.dataplane.registry.resolve('knn_thread').runtime.placement, 'thread');
-    const replies = await Promise.all([0, 1, 2].map(() => postJson(`${server.url}/v2/models/knn_thread/infer`, { inputs: knnReference.inputs })));
+    assert.equal(server.dataplane.registry.resolve('knn_process').runtime.placement, 'process');
+    const replies = await Promise.all(['knn_thread', 'knn_thread', 'knn_process'].map((m) => postJson(`${server.url}/v2/models/${m}/infer`, { inputs: knnReference.inputs })));
     for (const reply of replies) {
       assert.equal(reply.status, 200, reply.text);
       const probabilities = reply.body.outputs.find((o: { name: string }) => o.name === 'probabilities').data as number[];

@@ -173,24 +173,16 @@ describe('records API (/v1, TensorFlow Serving and KServe V1)', () => {
       /instance 1: input 'tokens' must hold 3 values, got 2 \(the first row has 3/);
   });
 
-  it('missing values: a 1-D FP64 feature takes null or absence as NaN (answered null), a 1-D BYTES one as ""', async () => {
-    const r = await predict('features', { instances: [{ age: 31.5, city: 'Oslo', count: 2 }, { age: null, city: null, count: 0 }, { count: 1 }, { age: 4, city: 12, count: 3 }] });
+  it('missing values: only a model\'s features take them (features.test.ts); a plain model\'s inputs refuse them', async () => {
+    const r = await predict('features', { instances: [{ age: 31.5, city: 'Oslo', count: 2 }, { age: 4, city: 12, count: 3 }] });
     assert.equal(r.status, 200, r.text);
-    assert.deepEqual(r.body.predictions, [
-      { age_out: 31.5, city_out: 'Oslo', count_out: 2 },
-      { age_out: null, city_out: '', count_out: 0 },
-      { age_out: null, city_out: '', count_out: 1 },
-      { age_out: 4, city_out: '12', count_out: 3 },
-    ]);
-    // Columnar: nulls in a column, and a column left out entirely.
-    const c = await predict('features', { inputs: { age: [1.5, null], count: [5, 6] } });
-    assert.equal(c.status, 200, c.text);
-    assert.deepEqual(c.body.outputs, { age_out: [1.5, null], city_out: ['', ''], count_out: [5, 6] });
-    // An INT64 feature has no missing value: absent, null, or a column left out is the client's mistake.
-    await refused(predict('features', { instances: [{ age: 1, city: 'a', count: 1 }, { age: 2, city: 'b' }] }), 400, /^instance 1: missing field 'count'$/);
+    assert.deepEqual(r.body.predictions, [{ age_out: 31.5, city_out: 'Oslo', count_out: 2 }, { age_out: 4, city_out: '12', count_out: 3 }]);
+    await refused(predict('features', { instances: [{ age: 1, city: 'a', count: 1 }, { city: 'b', count: 2 }] }), 400, /^instance 1: missing field 'age'$/);
+    await refused(predict('features', { instances: [{ age: null, city: 'a', count: 1 }] }), 400, /instance 0: field 'age' is null, expected a number for FP64$/);
+    await refused(predict('features', { instances: [{ age: 1, city: null, count: 1 }] }), 400, /instance 0: field 'city' is null, expected a string for BYTES$/);
     await refused(predict('features', { instances: [{ age: 1, city: 'a', count: null }] }), 400, /instance 0: field 'count' is null, expected an integer/);
-    await refused(predict('features', { inputs: { age: [1] } }), 400, /"inputs": missing input 'count'/);
-    await refused(predict('features', { instances: [{ age: 'old', count: 1 }] }), 400, /instance 0: field 'age' is "old", expected a number for FP64 \(or null when missing\)/);
+    await refused(predict('features', { inputs: { age: [1], count: [1] } }), 400, /"inputs": missing input 'city'/);
+    await refused(predict('features', { instances: [{ age: 'old', city: 'a', count: 1 }] }), 400, /instance 0: field 'age' is "old", expected a number for FP64/);
     await refused(predict('features', { instances: [{ age: 1, count: 1, cty: 'Oslo' }] }), 400, /instance 0: unknown field 'cty' \(the model's inputs: 'age', 'city', 'count'\)/);
   });
 

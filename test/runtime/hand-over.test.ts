@@ -109,4 +109,26 @@ describe('HandOverRuntime', () => {
     assert.equal(main.released, true);
     assert.equal(pool.released, true);
   });
+
+  it('released during a timed run of the decision (a load that fails in its round): waits for that run, refuses more', async () => {
+    const main = new FakeRuntime('main', true);
+    let later: Promise<unknown> | undefined;
+    const r = new HandOverRuntime(main, async (_wanted, runner) => {
+      await runner.run(input, ['y']);
+      later = runner.run(input, ['y']);
+      await later.catch(() => undefined);
+      return undefined;
+    }, { label: 'm' });
+    await tick();
+    assert.equal(main.inFlight, 1, 'the timed run is in progress');
+    const releasing = r.release();
+    await tick();
+    assert.equal(main.released, false, 'not freed under its run');
+    main.open();
+    await releasing;
+    assert.equal(main.released, true);
+    assert.equal(main.releasedWhileRunning, false);
+    await r.handedOver;
+    await assert.rejects(later!, /unloading/);
+  });
 });

@@ -24,10 +24,12 @@ export interface InputLayout {
   /** Its first slot in the numeric row (or the text row). */
   readonly offset: number;
   /**
-   * A float input of one value a row (a model's number feature, FP64 [-1]): an empty or null value is a missing
-   * value, NaN, which the model's config decides about (features' `missing`); the V1 records API does the same.
+   * A model's number feature (a float input of one value a row, marked missing): an empty or null value is a missing
+   * value, NaN, which the model's config decides about (features' `missing`), as in the V1 records API.
    */
   readonly missingIsNaN: boolean;
+  /** A model's category or text feature: an absent or null value is "", missing. */
+  readonly missingIsEmpty: boolean;
 }
 
 export interface InputPlan {
@@ -64,7 +66,8 @@ export function planInputs(header: readonly string[], options: ReaderOptions, on
     if (text) textWidth += elements;
     else width += elements;
     const info = DATATYPES[mapping.datatype];
-    return { mapping, info, elements, text, offset, missingIsNaN: info.kind === 'float' && mapping.rowShape.length === 0 };
+    const feature = mapping.missing === true && mapping.rowShape.length === 0;
+    return { mapping, info, elements, text, offset, missingIsNaN: feature && info.kind === 'float', missingIsEmpty: feature && text };
   });
   return { header, inputs, idColumn, width, textWidth };
 }

@@ -69,7 +69,7 @@ export class RecordParser {
       const v = this.value(c);
       if (v === undefined) {
         if (input.missingIsNaN) values.push(null);
-        else if (input.text && elements === 1) values.push('');
+        else if (input.missingIsEmpty) values.push('');
         else return `column '${this.plan.header[c] as string}' is missing`;
         continue;
       }
@@ -88,7 +88,7 @@ export class RecordParser {
       const column = name !== undefined && elements > 1 ? `${where}[${j}]` : where;
       if (input.text) {
         if (typeof v === 'string') this.rowTexts[input.offset + j] = v;
-        else if (v === null && elements === 1) this.rowTexts[input.offset + j] = ''; // a missing category or text
+        else if (v === null && input.missingIsEmpty) this.rowTexts[input.offset + j] = ''; // a missing category or text
         else if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') this.rowTexts[input.offset + j] = String(v);
         else return `column '${column}': ${shown(v)} is not a string`;
         continue;

@@ -6,9 +6,10 @@
  * rather than a shape error about the whole batch.
  *
  * Missing values: records with named features (an input of shape [-1] per feature, FP64 for numbers, BYTES for
- * categories and text) often lack some. JSON has no NaN, so for such a 1-D float input an absent field or a null is
- * NaN, and for a 1-D BYTES input it is "" (the empty string is "missing" to the feature transforms). Any other
- * input has no such convention, and an absent value there is the client's mistake.
+ * categories and text, marked `missing` in the model's inputs) often lack some. JSON has no NaN, so for such an input
+ * an absent field or a null is NaN, or "" for BYTES (the empty string is "missing" to the feature transforms), and
+ * the model's config decides what a missing value becomes. For any other input an absent value is the client's
+ * mistake.
  */
 import { invalid } from '../../errors.js';
 import { DATATYPES, isDatatype, type Datatype, type DatatypeInfo, type TensorData } from '../../tensor/datatypes.js';
@@ -16,7 +17,7 @@ import { toHalfBits } from '../../tensor/fp16.js';
 import { newTypedArray } from '../../tensor/small-arrays.js';
 import { markOwned } from '../../tensor/transferable.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import type { TensorMetadata } from '../../dataplane/types.js';
+import type { RecordInput } from '../../dataplane/types.js';
 
 /** How a row is named in messages: "instance 3" (row format) or "inputs row 3" (columnar format). */
 export type RowName = (row: number) => string;
@@ -28,7 +29,7 @@ const FP16_LIMIT = 65520;
 export class InputColumn {
   readonly name: string;
   readonly datatype: Datatype;
-  /** True for a 1-D float or BYTES input: an absent field or null is a missing value, not an error. */
+  /** True for a feature (a 1-D float or BYTES input marked missing): an absent field or null is a missing value. */
   readonly missingAllowed: boolean;
   private readonly info: DatatypeInfo;
   /** The row's shape as the model declares it (-1: any size, fixed by the first row). */
@@ -39,7 +40,7 @@ export class InputColumn {
   private data: TensorData | undefined;
 
   constructor(
-    spec: TensorMetadata,
+    spec: RecordInput,
     private readonly rows: number,
     private readonly rowName: RowName,
   ) {
@@ -48,7 +49,7 @@ export class InputColumn {
     this.datatype = spec.datatype;
     this.info = DATATYPES[spec.datatype];
     this.declared = spec.shape.slice(1);
-    this.missingAllowed = this.declared.length === 0 && (this.info.kind === 'float' || this.info.kind === 'fp16' || this.info.kind === 'bytes');
+    this.missingAllowed = spec.missing && this.declared.length === 0 && (this.info.kind === 'float' || this.info.kind === 'fp16' || this.info.kind === 'bytes');
   }
 
   /** Sets row `row` from its JSON value; `undefined` is a field the instance does not have. */

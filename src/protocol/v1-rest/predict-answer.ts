@@ -90,46 +90,9 @@ function numberText(x: number): string {
 
 /** `{"outputs": ...}`: the one output's value, or an object of every output's. */
 export function outputsJson(outputs: readonly Tensor[]): string {
-  if (outputs.length === 1) return JSON.stringify({ outputs: nestedOf(outputs[0]!) });
-  const byName: Record<string, unknown> = {};
-  for (const t of outputs) byName[t.name] = nestedOf(t);
-  return JSON.stringify({ outputs: byName });
-}
-
-/** The whole output as nested lists of its shape (a scalar for shape []). */
-function nestedOf(t: Tensor): unknown {
-  const values = valuesOf(t);
-  return t.shape.length === 0 ? values[0] : nest(values, 0, t.shape);
-}
-
-/** The values from `start` as nested lists of `shape`. */
-function nest(values: readonly unknown[], start: number, shape: readonly number[]): unknown[] {
-  const [size, ...rest] = shape as [number, ...number[]];
-  if (rest.length === 0) return values.slice(start, start + size);
-  const step = rest.reduce((a, b) => a * b, 1);
-  return Array.from({ length: size }, (_, i) => nest(values, start + i * step, rest));
-}
-
-/** An output's elements as JSON-ready values. */
-function valuesOf(t: Tensor): unknown[] {
-  switch (DATATYPES[t.datatype].kind) {
-    case 'fp16':
-      return Array.from(t.data as Uint16Array, (h) => finite(fromHalfBits(h)));
-    case 'float':
-      return Array.from(t.data as Float64Array, finite);
-    case 'bigint':
-      return Array.from(t.data as BigInt64Array, exactInteger);
-    case 'bool':
-      return Array.from(t.data as Uint8Array, (b) => b !== 0);
-    case 'int':
-      return Array.from(t.data as Int32Array);
-    case 'bytes':
-      return t.data as string[];
-  }
-}
-
-function finite(x: number): number | null {
-  return Number.isFinite(x) ? x : null;
+  const whole = (t: Tensor) => (t.shape.length === 0 ? elementText(t)(0) : nestedText(elementText(t), 0, t.shape, 0));
+  if (outputs.length === 1) return `{"outputs":${whole(outputs[0]!)}}`;
+  return `{"outputs":{${outputs.map((t) => `${JSON.stringify(t.name)}:${whole(t)}`).join(',')}}}`;
 }
 
 const MIN_EXACT = BigInt(Number.MIN_SAFE_INTEGER);

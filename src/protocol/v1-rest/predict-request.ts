@@ -9,7 +9,7 @@
  */
 import { invalid } from '../../errors.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import type { TensorMetadata } from '../../dataplane/types.js';
+import type { RecordInput } from '../../dataplane/types.js';
 import { describeJson, InputColumn, isJsonObject } from './input-column.js';
 
 /** The one signature a ferry model has, under TensorFlow's default name. */
@@ -23,7 +23,7 @@ export interface PredictRequest {
   readonly rows: number;
 }
 
-export function predictRequest(doc: unknown, specs: readonly TensorMetadata[]): PredictRequest {
+export function predictRequest(doc: unknown, specs: readonly RecordInput[]): PredictRequest {
   if (!isJsonObject(doc)) throw invalid(`the body must be a JSON object: {"instances": [...]} (row format) or {"inputs": ...} (columnar format), got ${describeJson(doc)}`);
   const signature = doc.signature_name;
   if (signature !== undefined && signature !== SIGNATURE_NAME) {
@@ -37,7 +37,7 @@ export function predictRequest(doc: unknown, specs: readonly TensorMetadata[]): 
   throw invalid('the body has neither "instances" nor "inputs": send {"instances": [...]} (row format, one entry per instance) or {"inputs": ...} (columnar format)');
 }
 
-function namesOf(specs: readonly TensorMetadata[]): string {
+function namesOf(specs: readonly RecordInput[]): string {
   return specs.map((s) => `'${s.name}'`).join(', ');
 }
 
@@ -46,14 +46,14 @@ function field(o: Record<string, unknown>, name: string): unknown {
   return Object.hasOwn(o, name) ? o[name] : undefined;
 }
 
-function checkFields(o: Record<string, unknown>, columns: ReadonlyMap<string, InputColumn>, where: string, specs: readonly TensorMetadata[]): void {
+function checkFields(o: Record<string, unknown>, columns: ReadonlyMap<string, InputColumn>, where: string, specs: readonly RecordInput[]): void {
   // An unknown field is refused, not ignored: a misspelt feature would otherwise be read as a missing value.
   for (const key of Object.keys(o)) {
     if (!columns.has(key)) throw invalid(`${where}: unknown field '${key}' (the model's inputs: ${namesOf(specs)})`);
   }
 }
 
-function fromInstances(instances: unknown, specs: readonly TensorMetadata[]): PredictRequest {
+function fromInstances(instances: unknown, specs: readonly RecordInput[]): PredictRequest {
   if (!Array.isArray(instances) || instances.length === 0) throw invalid(`"instances" must be a non-empty list, one entry per instance, got ${describeJson(instances)}`);
   const rows = instances.length;
   const columns = new Map(specs.map((s) => [s.name, new InputColumn(s, rows, (r) => `instance ${r}`)]));
@@ -77,7 +77,7 @@ function isB64(o: Record<string, unknown>, only: InputColumn | undefined): boole
   return only !== undefined && only.datatype === 'BYTES' && only.name !== 'b64' && Object.hasOwn(o, 'b64');
 }
 
-function fromColumns(inputs: unknown, specs: readonly TensorMetadata[]): PredictRequest {
+function fromColumns(inputs: unknown, specs: readonly RecordInput[]): PredictRequest {
   let byName: Map<string, unknown>;
   if (isJsonObject(inputs)) {
     byName = new Map(Object.entries(inputs));
@@ -102,7 +102,7 @@ function fromColumns(inputs: unknown, specs: readonly TensorMetadata[]): Predict
   const tensors = specs.map((spec) => {
     const column = new InputColumn(spec, n, (r) => `"inputs" row ${r}`);
     const values = byName.get(spec.name) as unknown[] | undefined;
-    // An input left out is missing in every row: allowed where a missing value is (a 1-D float or BYTES feature).
+    // An input left out is missing in every row: allowed where a missing value is (a feature).
     if (values === undefined && !column.missingAllowed) throw invalid(`"inputs": missing input '${spec.name}' (the model's inputs: ${namesOf(specs)})`);
     for (let r = 0; r < n; r++) column.setRow(r, values === undefined ? undefined : values[r]);
     return column.tensor();

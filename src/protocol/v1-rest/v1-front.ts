@@ -67,14 +67,14 @@ export class V1Front {
   }
 
   private async predict(req: IncomingMessage, res: ServerResponse, name: string, version: string | undefined): Promise<void> {
-    // Before the body is read: an unknown model is 404 and one not ready 503 whatever the body holds, and the
-    // model's inputs are what the records are read against.
-    const specs = this.dataplane.modelInputs(name, version);
+    // Routed before the body is read: an unknown model is 404 and one not ready 503 whatever the body holds, and the
+    // inputs of the version that will answer (a traffic split's choice) are what the records are read against.
+    const route = this.dataplane.route(name, version, req.headers);
     const doc = parseJsonText((await this.readBody(req)).toString('utf8'));
-    const { format, inputs, rows } = predictRequest(doc, specs);
+    const { format, inputs, rows } = predictRequest(doc, route.version.recordInputs);
     const request: Mutable<InferenceRequest> = { modelName: name, inputs, headers: req.headers };
     if (version !== undefined) request.modelVersion = version;
-    const response = await this.dataplane.infer(request);
+    const response = await this.dataplane.infer(request, route);
     if (response.variant !== undefined) res.setHeader(VARIANT_HEADER, response.variant);
     if (response.recorded) res.setHeader(REQUEST_ID_HEADER, response.id as string);
     return sendBody(req, res, JSON_TYPE, format === 'row' ? predictionsJson(response.outputs, rows) : outputsJson(response.outputs));

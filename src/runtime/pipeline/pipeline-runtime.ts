@@ -104,6 +104,8 @@ class PipelineRuntime implements ModelRuntime {
   readonly placement = 'main';
   readonly labels = new Map<string, readonly (string | number)[]>();
   readonly defaultMaxBatchSize = 0;
+  /** Its steps' models warm themselves up; a synthetic request would reach them, their metrics and drift. */
+  readonly warmUp = false;
 
   constructor(
     readonly inputs: readonly TensorSpec[],
