@@ -62,3 +62,15 @@ export function reflectionListServices(address: string): Promise<string[]> {
     stream.write({ list_services: '' });
   });
 }
+
+/** The strings of a raw BYTES tensor (each element: its length, 4 bytes little-endian, then its bytes). */
+export function rawStrings(raw: Uint8Array): string[] {
+  const b = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  const out: string[] = [];
+  for (let at = 0; at < b.length; ) {
+    const n = b.readUInt32LE(at);
+    out.push(b.subarray(at + 4, at + 4 + n).toString('utf8'));
+    at += 4 + n;
+  }
+  return out;
+}

@@ -12,7 +12,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXAMPLES, postJson, request, startTestServer, type TestServer } from '../helpers/server.js';
 import { TempRepository } from '../helpers/repository.js';
-import { V2GrpcClient } from '../helpers/grpc-client.js';
+import { V2GrpcClient, rawStrings } from '../helpers/grpc-client.js';
 import { ROOT } from '../helpers/served-process.js';
 import { until } from '../helpers/wait.js';
 
@@ -101,8 +101,8 @@ describe('models written in JavaScript and TypeScript', () => {
         ],
       });
       assert.equal(reply.error, null, reply.error?.details);
-      const decision = reply.response.outputs.find((o: { name: string }) => o.name === 'decision');
-      assert.deepEqual(decision.contents.bytes_contents.map((b: Buffer) => b.toString()), ['accept', 'review USD']);
+      const decision = reply.response.outputs.findIndex((o: { name: string }) => o.name === 'decision');
+      assert.deepEqual(rawStrings(reply.response.raw_output_contents[decision]), ['accept', 'review USD']);
     } finally {
       client.close();
     }

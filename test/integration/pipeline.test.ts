@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { EXAMPLES, postJson, request, startTestServer, type TestServer } from '../helpers/server.js';
 import { TempRepository } from '../helpers/repository.js';
 import { sample, scrape } from '../helpers/metrics.js';
-import { V2GrpcClient } from '../helpers/grpc-client.js';
+import { V2GrpcClient, rawStrings } from '../helpers/grpc-client.js';
 
 const NORMALIZE = `
 export const load = () => ({
@@ -104,7 +104,7 @@ describe('pipelines', () => {
     try {
       const reply = await client.call('ModelInfer', { model_name: 'a_router', inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], contents: { bytes_contents: [Buffer.from('server error 500 on upload')] } }] });
       assert.equal(reply.error, null, reply.error?.details);
-      assert.equal(reply.response.outputs[0].contents.bytes_contents[0].toString(), 'platform-team');
+      assert.deepEqual(rawStrings(reply.response.raw_output_contents[0]), ['platform-team']);
     } finally {
       client.close();
     }

@@ -35,8 +35,8 @@ export function parametersFromGrpc(map: ParameterMap | undefined): Record<string
   return out;
 }
 
-/** Whether a request carries its inputs raw; the response then answers raw too. */
-export function usesRawInputs(req: ModelInferRequest): boolean {
+/** Whether a request carries its inputs raw (then every input must be). */
+function usesRawInputs(req: ModelInferRequest): boolean {
   return req.raw_input_contents.length > 0;
 }
 
@@ -129,16 +129,16 @@ function typedContentsToData(contents: Partial<InferTensorContents> | null, data
   }
 }
 
-/** Raw when the request came raw, or when an output is FP16 (which has no typed field). */
-export function inferResponseToGrpc(response: InferenceResponse, raw: boolean): ModelInferResponse {
-  const asRaw = raw || response.outputs.some((t) => t.datatype === 'FP16');
+/**
+ * Outputs always in raw_output_contents, whatever the request used, as Triton answers: Triton's own example clients
+ * (and others written against it) read only that field, and KServe's clients read either.
+ */
+export function inferResponseToGrpc(response: InferenceResponse): ModelInferResponse {
   const outputs: InferOutputTensor[] = [];
   const rawOutputs: Uint8Array[] = [];
   for (const t of response.outputs) {
-    const entry: InferOutputTensor = { name: t.name, datatype: t.datatype, shape: t.shape as number[] };
-    if (asRaw) rawOutputs.push(tensorDataToRaw(t.data, t.datatype));
-    else entry.contents = { [CONTENTS_FIELD[t.datatype]!]: typedValues(t) };
-    outputs.push(entry);
+    outputs.push({ name: t.name, datatype: t.datatype, shape: t.shape as number[] });
+    rawOutputs.push(tensorDataToRaw(t.data, t.datatype));
   }
   return {
     model_name: response.modelName,
@@ -147,18 +147,4 @@ export function inferResponseToGrpc(response: InferenceResponse, raw: boolean): 
     outputs,
     raw_output_contents: rawOutputs,
   };
-}
-
-function typedValues(t: Tensor): unknown[] {
-  const data = t.data;
-  switch (DATATYPES[t.datatype].kind) {
-    case 'bool':
-      return Array.from(data as Uint8Array, (b) => b !== 0);
-    case 'bigint':
-      return Array.from(data as BigInt64Array, (v) => v.toString());
-    case 'bytes':
-      return (data as string[]).map((s) => Buffer.from(s, 'utf8'));
-    default:
-      return Array.from(data as Float32Array);
-  }
 }
