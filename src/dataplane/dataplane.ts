@@ -8,7 +8,8 @@ import { ExperimentCalls, type Copies } from './experiment-calls.js';
 import type { TensorSpec } from '../tensor/tensor.js';
 import type { Logger } from '../observe/logger.js';
 import { checkRequest } from './check-request.js';
-import { failedPrecondition, invalid, isFerryError } from '../errors.js';
+import { failedPrecondition, invalid, isFerryError, notFound } from '../errors.js';
+import type { ModelStatistics } from '../observe/version-stats.js';
 import type { Experiment, FeedbackResult } from '../experiment/experiment.js';
 import { experimentReport, type ExperimentReport } from '../experiment/experiment-report.js';
 import { parseFeedback } from '../experiment/feedback-body.js';
@@ -157,6 +158,21 @@ export class DataPlane {
       throw failedPrecondition(`model '${name}' has no features in its config, so no drift is kept (give it features: [...], and leave drift.window above 0)`);
     }
     return drift;
+  }
+
+  /**
+   * Triton's statistics extension: every loaded version of every model, of one model, or one version (NOT_FOUND for
+   * an unknown model, or a version not loaded). Versions loaded without metrics (ferry batch) have none to give.
+   */
+  modelStatistics(name?: string, version?: string): { model_stats: ModelStatistics[] } {
+    const stats: ModelStatistics[] = [];
+    for (const model of name === undefined ? this.registry.names() : [name]) {
+      const versions = [...this.registry.model(model).versions.values()].sort((a, b) => a.version - b.version);
+      const wanted = version === undefined ? versions : versions.filter((v) => v.versionText === version);
+      if (version !== undefined && wanted.length === 0) throw notFound(`model '${model}' has no version ${version} loaded`);
+      for (const v of wanted) if (v.state !== 'UNAVAILABLE' && v.metrics) stats.push(v.metrics.stats.report(model, v.versionText));
+    }
+    return { model_stats: stats };
   }
 
   /** Every running experiment's results (the ferry_experiment_* metrics). */

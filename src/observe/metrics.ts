@@ -7,6 +7,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { ErrorCode } from '../errors.js';
 import type { BatchObserver } from '../batching/dynamic-batcher.js';
 import { FastCounter, FastHistogram, type CounterCell } from './fast-metrics.js';
+import { VersionStats } from './version-stats.js';
 
 /** Seconds, from sub-millisecond tabular runs to multi-second batches. */
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -50,6 +51,8 @@ export interface TrafficMetrics {
 export interface VersionMetrics extends BatchObserver {
   /** A request answered: `failure` is the neutral code it failed with, undefined for a success. */
   requestDone(ms: number, failure?: ErrorCode): void;
+  /** Triton's statistics extension, kept by the same calls. */
+  readonly stats: VersionStats;
 }
 
 export class Metrics {
@@ -107,20 +110,25 @@ export class Metrics {
     const requests = this.requests;
     // Success is counted from the start, so a dashboard shows 0 rather than nothing for a model never called.
     byOutcome.set('success', requests.labels({ ...labels, outcome: 'success' }));
+    const stats = new VersionStats();
     return {
+      stats,
       requestDone(ms, failure) {
         const outcome = outcomeOf(failure);
         let counter = byOutcome.get(outcome);
         if (!counter) byOutcome.set(outcome, (counter = requests.labels({ ...labels, outcome })));
         counter.value++;
         requestSeconds.observe(ms / 1000);
+        stats.requestDone(ms, failure !== undefined);
       },
       queued(ms) {
         queueSeconds.observe(ms / 1000);
+        stats.queued(ms);
       },
       ran(rows, ms) {
         batchSize.observe(rows);
         inferenceSeconds.observe(ms / 1000);
+        stats.ran(rows, ms);
       },
     };
   }

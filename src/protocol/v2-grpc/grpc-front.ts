@@ -8,7 +8,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { FerryError, invalid, isFerryError } from '../../errors.js';
 import type { DataPlane } from '../../dataplane/dataplane.js';
 import type { Logger } from '../../observe/logger.js';
-import { inferRequestFromGrpc, inferResponseToGrpc, usesRawInputs } from './converters.js';
+import { inferRequestFromGrpc, inferResponseToGrpc } from './converters.js';
 import type { ModelInferRequest, ModelRequest, RepositoryIndexRequest } from './messages.js';
 import { indexToGrpc } from './repository-messages.js';
 import { managementOnlyMessage } from '../management-notice.js';
@@ -92,9 +92,10 @@ export class GrpcFront {
         }
         const response = await dp.infer(request);
         if (response.variant !== undefined) call.setTrailer('ferry-variant', response.variant);
-        return inferResponseToGrpc(response, usesRawInputs(req));
+        return inferResponseToGrpc(response);
       }),
       RepositoryIndex: unary(log, async (req: RepositoryIndexRequest) => indexToGrpc(await dp.repositoryIndex(req.ready))),
+      ModelStatistics: unary(log, (req: ModelRequest) => dp.modelStatistics(req.name || undefined, req.version || undefined)),
       RepositoryModelLoad: unary(log, managementOnly),
       RepositoryModelUnload: unary(log, managementOnly),
     };
