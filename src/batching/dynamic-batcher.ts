@@ -62,7 +62,7 @@ export class DynamicBatcher {
   private readonly limit: number;
 
   constructor(
-    private readonly options: BatcherOptions,
+    readonly options: BatcherOptions,
     private readonly runner: BatchRunner,
     private readonly observer?: BatchObserver,
   ) {

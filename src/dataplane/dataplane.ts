@@ -10,6 +10,7 @@ import type { Logger } from '../observe/logger.js';
 import { checkRequest } from './check-request.js';
 import { failedPrecondition, invalid, isFerryError, notFound } from '../errors.js';
 import type { ModelStatistics } from '../observe/version-stats.js';
+import { tritonConfig, type TritonModelConfig } from './triton-config.js';
 import type { Experiment, FeedbackResult } from '../experiment/experiment.js';
 import { experimentReport, type ExperimentReport } from '../experiment/experiment-report.js';
 import { parseFeedback } from '../experiment/feedback-body.js';
@@ -100,6 +101,11 @@ export class DataPlane {
    */
   modelInputs(name: string, version?: string): readonly RecordInput[] {
     return this.registry.resolve(name, version).recordInputs;
+  }
+
+  /** Triton's model configuration extension: the effective configuration of a ready version, in Triton's shape. */
+  modelConfig(name: string, version?: string): { config: TritonModelConfig } {
+    return { config: tritonConfig(this.registry.resolve(name, version)) };
   }
 
   /** Throws (NOT_FOUND, UNAVAILABLE with the reason) unless the model version is ready. */

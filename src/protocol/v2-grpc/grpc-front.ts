@@ -96,6 +96,7 @@ export class GrpcFront {
       }),
       RepositoryIndex: unary(log, async (req: RepositoryIndexRequest) => indexToGrpc(await dp.repositoryIndex(req.ready))),
       ModelStatistics: unary(log, (req: ModelRequest) => dp.modelStatistics(req.name || undefined, req.version || undefined)),
+      ModelConfig: unary(log, (req: ModelRequest) => dp.modelConfig(req.name, req.version || undefined)),
       RepositoryModelLoad: unary(log, managementOnly),
       RepositoryModelUnload: unary(log, managementOnly),
     };

@@ -37,8 +37,8 @@ const REQUEST_ID_HEADER = 'X-Request-Id';
 /** Control requests (index, load) are small JSON objects. */
 const CONTROL_BODY_BYTES = 1024 * 1024;
 
-/** /v2/models/NAME[/versions/V][/ready|/infer|/stats]; /v2/models/stats is every model's statistics (Triton's). */
-const MODEL_ROUTE = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer|\/stats)?\/?$/;
+/** /v2/models/NAME[/versions/V][/ready|/infer|/stats|/config]; /v2/models/stats is every model's statistics (Triton's). */
+const MODEL_ROUTE = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer|\/stats|\/config)?\/?$/;
 /** /v2/models/NAME/feedback|experiment|drift: an experiment's outcomes in, its results out, features' drift (ferry's own). */
 const EXPERIMENT_ROUTE = /^\/v2\/models\/([^/]+)\/(feedback|experiment|drift)\/?$/;
 /** Feedback bodies: up to 10,000 outcomes. */
@@ -96,6 +96,8 @@ export class RestFront {
         return send(res, 200);
       }
       if (action === '/stats') return sendBody(req, res, JSON_TYPE, JSON.stringify(dp.modelStatistics(name, version)));
+      // Triton's REST answer is the ModelConfig itself (its gRPC answer wraps it in `config`).
+      if (action === '/config') return sendBody(req, res, JSON_TYPE, JSON.stringify(dp.modelConfig(name, version).config));
       if (name === 'stats' && version === undefined) return sendBody(req, res, JSON_TYPE, JSON.stringify(dp.modelStatistics()));
       return sendBody(req, res, JSON_TYPE, JSON.stringify(dp.modelMetadata(name, version)));
     }
