@@ -24,7 +24,7 @@ import { mmapThresholdHint } from './runtime/native-memory.js';
 
 export const SERVER_NAME = 'ferry';
 /** The V2 protocol extensions ferry serves (server metadata lists them, as Triton's does). */
-const EXTENSIONS = ['binary_tensor_data', 'model_repository', 'statistics', 'model_configuration'];
+const EXTENSIONS = ['binary_tensor_data', 'model_repository', 'statistics', 'model_configuration', 'logging', 'trace'];
 
 /**
  * What readiness does not wait for (the gRPC message codecs, prom-client's process metrics: about 10 ms together)

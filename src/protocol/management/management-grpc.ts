@@ -16,6 +16,8 @@ import type { ServerCall } from '../grpc-http2/server-call.js';
 import { logAction, type Caller } from './action-log.js';
 import type { BearerToken } from './bearer-token.js';
 import { checkUnloadParameters, loadParameters } from './load-parameters.js';
+import { logSettingsFromGrpc, logSettingsToGrpc, type LogSettingsMessage } from '../v2-grpc/settings-messages.js';
+import { changeLogSettings } from './log-change.js';
 
 export function managementGrpcServer(management: ModelManagement, token: BearerToken, log: Logger): Http2GrpcServer {
   const server = new Http2GrpcServer({
@@ -43,6 +45,7 @@ export function managementGrpcServer(management: ModelManagement, token: BearerT
       await logAction(log, 'unload', req.model_name, who(call), false, () => management.unload(req.model_name));
       return {};
     }),
+    LogSettings: unary(log, (req: LogSettingsMessage, call) => logSettingsToGrpc(changeLogSettings(log, logSettingsFromGrpc(req), who(call)))),
   }, v2.prepare);
   return server;
 }

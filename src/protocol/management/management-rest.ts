@@ -12,6 +12,8 @@ import { FerryError } from '../../errors.js';
 import type { ModelManagement } from '../../core/model-control.js';
 import type { Logger } from '../../observe/logger.js';
 import { allow, decodeSegment, pathOf, readJsonObject, sendFailure } from '../v2-rest/http-route.js';
+import { logSettings } from '../../observe/triton-settings.js';
+import { changeLogSettings } from './log-change.js';
 import { JSON_TYPE, send, sendBody } from '../v2-rest/reply.js';
 import type { BearerToken } from './bearer-token.js';
 import { checkUnloadParameters, loadParameters } from './load-parameters.js';
@@ -44,6 +46,12 @@ export class ManagementRest {
       allow(method, 'GET', 'POST');
       const ready = method === 'POST' ? (await readJsonObject(req, BODY_LIMIT)).ready === true : false;
       return sendBody(req, res, JSON_TYPE, JSON.stringify(await this.management.index(ready)));
+    }
+    if (path === '/v2/logging') {
+      allow(method, 'GET', 'POST');
+      const who: Caller = { via: 'REST', from: req.socket.remoteAddress ?? 'unknown' };
+      const settings = method === 'POST' ? changeLogSettings(this.log, await readJsonObject(req, BODY_LIMIT), who) : logSettings(this.log);
+      return sendBody(req, res, JSON_TYPE, JSON.stringify(settings));
     }
     const m = MODEL_ACTION.exec(path);
     if (!m) throw new FerryError('NOT_FOUND', `no route for ${method} ${path} on the management port`);

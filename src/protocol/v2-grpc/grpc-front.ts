@@ -9,6 +9,8 @@ import { FerryError, invalid, isFerryError } from '../../errors.js';
 import type { DataPlane } from '../../dataplane/dataplane.js';
 import type { Logger } from '../../observe/logger.js';
 import { inferRequestFromGrpc, inferResponseToGrpc } from './converters.js';
+import { logSettingsToGrpc, traceSettingsFromGrpc, traceSettingsToGrpc, type LogSettingsMessage, type TraceSettingMessage } from './settings-messages.js';
+import { applyTraceSettings, logSettings } from '../../observe/triton-settings.js';
 import type { ModelInferRequest, ModelRequest, RepositoryIndexRequest } from './messages.js';
 import { indexToGrpc } from './repository-messages.js';
 import { managementOnlyMessage } from '../management-notice.js';
@@ -97,6 +99,15 @@ export class GrpcFront {
       RepositoryIndex: unary(log, async (req: RepositoryIndexRequest) => indexToGrpc(await dp.repositoryIndex(req.ready))),
       ModelStatistics: unary(log, (req: ModelRequest) => dp.modelStatistics(req.name || undefined, req.version || undefined)),
       ModelConfig: unary(log, (req: ModelRequest) => dp.modelConfig(req.name, req.version || undefined)),
+      TraceSetting: unary(log, (req: TraceSettingMessage) => {
+        if (req.model_name) dp.registry.model(req.model_name); // an unknown model is NOT_FOUND
+        return traceSettingsToGrpc(applyTraceSettings(traceSettingsFromGrpc(req)));
+      }),
+      // Reading here; a change is the management port's (it changes the server).
+      LogSettings: unary(log, (req: LogSettingsMessage) => {
+        if (Object.keys(req.settings ?? {}).length > 0) managementOnly();
+        return logSettingsToGrpc(logSettings(log));
+      }),
       RepositoryModelLoad: unary(log, managementOnly),
       RepositoryModelUnload: unary(log, managementOnly),
     };

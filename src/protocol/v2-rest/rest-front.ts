@@ -18,6 +18,7 @@ import { allow, decodeSegment, pathOf, readJsonObject, sendFailure } from './htt
 import { managementOnlyMessage } from '../management-notice.js';
 import type { SageMakerFront } from '../sagemaker/sagemaker-front.js';
 import { V1Front } from '../v1-rest/v1-front.js';
+import { applyTraceSettings, logSettings, traceSettings } from '../../observe/triton-settings.js';
 
 export interface RestFrontOptions {
   readonly maxBodyBytes: number;
@@ -41,6 +42,8 @@ const CONTROL_BODY_BYTES = 1024 * 1024;
 const MODEL_ROUTE = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer|\/stats|\/config)?\/?$/;
 /** /v2/models/NAME/feedback|experiment|drift: an experiment's outcomes in, its results out, features' drift (ferry's own). */
 const EXPERIMENT_ROUTE = /^\/v2\/models\/([^/]+)\/(feedback|experiment|drift)\/?$/;
+/** /v2/models/NAME/trace/setting: Triton's trace extension for one model. */
+const MODEL_TRACE_ROUTE = /^\/v2\/models\/([^/]+)\/trace\/setting\/?$/;
 /** Feedback bodies: up to 10,000 outcomes. */
 const FEEDBACK_BODY_BYTES = 16 * 1024 * 1024;
 /** Triton's /v2/repository/models/NAME/load|unload, and promote: the management port's, refused here. */
@@ -140,9 +143,19 @@ export class RestFront {
         const ready = method === 'POST' ? readJsonObject(req, CONTROL_BODY_BYTES).then((b) => b.ready === true) : Promise.resolve(false);
         return sendJson(req, res, ready.then((r) => dp.repositoryIndex(r)));
       }
+      case '/v2/logging': {
+        allow(method, 'GET', 'POST');
+        // Reading here; a change is the management port's (it changes the server).
+        if (method === 'POST') throw new FerryError('PERMISSION_DENIED', managementOnlyMessage(this.options.managementAddress?.()));
+        return sendBody(req, res, JSON_TYPE, JSON.stringify(logSettings(this.log)));
+      }
+      case '/v2/trace/setting':
+        return this.traceSetting(req, res, method, undefined);
       default: {
         // Past the V2 routes, so a V2 request never pays for the test.
         if (path.startsWith('/v1/')) return this.v1.route(req, res, path, method);
+        const trace = MODEL_TRACE_ROUTE.exec(path);
+        if (trace) return this.traceSetting(req, res, method, decodeSegment(trace[1] as string));
         const sagemaker = this.options.sagemaker?.route(req, res, path, method);
         if (sagemaker !== false && this.options.sagemaker) return sagemaker;
         if (REPOSITORY_CHANGE_ROUTE.test(path)) throw new FerryError('PERMISSION_DENIED', managementOnlyMessage(this.options.managementAddress?.()));
@@ -192,6 +205,14 @@ export class RestFront {
     return jsonLength === 0
       ? rawBinaryRequest(body, this.dataplane.modelMetadata(name, version), name, version, req.headers)
       : parseInferRequest(body, name, version, jsonLength, req.headers);
+  }
+
+  /** Triton's trace extension, server-wide or for a model: tracing is off and stays off (observe/triton-settings.ts). */
+  private traceSetting(req: IncomingMessage, res: ServerResponse, method: string, model: string | undefined): Promise<void> {
+    allow(method, 'GET', 'POST');
+    if (model !== undefined) this.dataplane.registry.model(model); // an unknown model is 404
+    const settings = method === 'POST' ? readJsonObject(req, CONTROL_BODY_BYTES).then(applyTraceSettings) : Promise.resolve(traceSettings());
+    return sendJson(req, res, settings);
   }
 
   private fail(req: IncomingMessage, res: ServerResponse, e: unknown): void {
