@@ -53,6 +53,9 @@ export function compileFeatures(features: readonly FeatureConfig[], model: reado
     return columnsFiller(spec, members, features);
   });
   const inputs: TensorSpec[] = features.map((f) => ({ name: f.name, datatype: (f.type ?? 'number') === 'number' ? 'FP64' : 'BYTES', shape: [-1], missing: true }));
+  // Drift's slots, reused by every request: prepare runs to its end synchronously, and a typed array of over 64 bytes
+  // made per request would cost a native allocation each (tensor/small-arrays.ts says why).
+  let scratch = new Float64Array(features.length * 2 * 64);
   return {
     inputs,
     prepare(columns) {
@@ -61,7 +64,8 @@ export function compileFeatures(features: readonly FeatureConfig[], model: reado
         if (c.shape[0] !== rows) throw invalid(`features disagree on the number of rows: '${columns[0]!.name}' has ${rows}, '${c.name}' has ${c.shape[0]}`);
       }
       // What drift sees, kept until every feature of the request is through: a refused request counts for nothing.
-      const seen = drift ? new Float64Array(features.length * rows * 2) : undefined;
+      if (drift && scratch.length < features.length * rows * 2) scratch = new Float64Array(features.length * rows * 2);
+      const seen = drift ? scratch : undefined;
       const out = fillers.map((filler) => (filler.kind === 'columns' ? fillColumns(filler, columns, rows, seen) : fillTokens(filler, columns, rows, seen)));
       if (seen) drift!.observe(seen, rows);
       return out;

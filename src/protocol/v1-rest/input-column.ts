@@ -26,6 +26,28 @@ export type RowName = (row: number) => string;
 const FP32_LIMIT = 3.4028235677973366e38;
 const FP16_LIMIT = 65520;
 
+/** What a column needs of its input, worked out once per input (an input's metadata lives as long as its version). */
+interface ColumnPlan {
+  readonly datatype: Datatype;
+  readonly info: DatatypeInfo;
+  readonly declared: readonly number[];
+  readonly missingAllowed: boolean;
+}
+
+const plans = new WeakMap<RecordInput, ColumnPlan>();
+
+function planOf(spec: RecordInput): ColumnPlan {
+  let plan = plans.get(spec);
+  if (plan) return plan;
+  if (!isDatatype(spec.datatype)) throw invalid(`input '${spec.name}' has datatype ${spec.datatype}, which JSON records cannot carry`);
+  const info = DATATYPES[spec.datatype];
+  const declared = spec.shape.slice(1);
+  const missingAllowed = spec.missing && declared.length === 0 && (info.kind === 'float' || info.kind === 'fp16' || info.kind === 'bytes');
+  plan = { datatype: spec.datatype, info, declared, missingAllowed };
+  plans.set(spec, plan);
+  return plan;
+}
+
 export class InputColumn {
   readonly name: string;
   readonly datatype: Datatype;
@@ -44,12 +66,12 @@ export class InputColumn {
     private readonly rows: number,
     private readonly rowName: RowName,
   ) {
-    if (!isDatatype(spec.datatype)) throw invalid(`input '${spec.name}' has datatype ${spec.datatype}, which JSON records cannot carry`);
+    const plan = planOf(spec);
     this.name = spec.name;
-    this.datatype = spec.datatype;
-    this.info = DATATYPES[spec.datatype];
-    this.declared = spec.shape.slice(1);
-    this.missingAllowed = spec.missing && this.declared.length === 0 && (this.info.kind === 'float' || this.info.kind === 'fp16' || this.info.kind === 'bytes');
+    this.datatype = plan.datatype;
+    this.info = plan.info;
+    this.declared = plan.declared;
+    this.missingAllowed = plan.missingAllowed;
   }
 
   /** Sets row `row` from its JSON value; `undefined` is a field the instance does not have. */

@@ -46,30 +46,36 @@ function field(o: Record<string, unknown>, name: string): unknown {
   return Object.hasOwn(o, name) ? o[name] : undefined;
 }
 
-function checkFields(o: Record<string, unknown>, columns: ReadonlyMap<string, InputColumn>, where: string, specs: readonly RecordInput[]): void {
+function checkFields(o: Record<string, unknown>, specs: readonly RecordInput[], where: string): void {
   // An unknown field is refused, not ignored: a misspelt feature would otherwise be read as a missing value.
-  for (const key of Object.keys(o)) {
-    if (!columns.has(key)) throw invalid(`${where}: unknown field '${key}' (the model's inputs: ${namesOf(specs)})`);
+  for (const key in o) {
+    if (!Object.hasOwn(o, key)) continue;
+    let known = false;
+    for (const s of specs) if (s.name === key) known = true;
+    if (!known) throw invalid(`${where}: unknown field '${key}' (the model's inputs: ${namesOf(specs)})`);
   }
 }
+
+const instanceName = (r: number) => `instance ${r}`;
+const columnsRowName = (r: number) => `"inputs" row ${r}`;
 
 function fromInstances(instances: unknown, specs: readonly RecordInput[]): PredictRequest {
   if (!Array.isArray(instances) || instances.length === 0) throw invalid(`"instances" must be a non-empty list, one entry per instance, got ${describeJson(instances)}`);
   const rows = instances.length;
-  const columns = new Map(specs.map((s) => [s.name, new InputColumn(s, rows, (r) => `instance ${r}`)]));
-  const only = specs.length === 1 ? columns.get(specs[0]!.name) : undefined;
+  const list = specs.map((s) => new InputColumn(s, rows, instanceName));
+  const only = specs.length === 1 ? list[0] : undefined;
   for (let r = 0; r < rows; r++) {
     const instance: unknown = instances[r];
     if (isJsonObject(instance) && !isB64(instance, only)) {
-      checkFields(instance, columns, `instance ${r}`, specs);
-      for (const column of columns.values()) column.setRow(r, field(instance, column.name));
+      checkFields(instance, specs, `instance ${r}`);
+      for (const column of list) column.setRow(r, field(instance, column.name));
     } else if (only) {
       only.setRow(r, instance);
     } else {
       throw invalid(`instance ${r} is ${describeJson(instance)}, expected an object keyed by input name (the model has ${specs.length} inputs: ${namesOf(specs)})`);
     }
   }
-  return { format: 'row', inputs: [...columns.values()].map((c) => c.tensor()), rows };
+  return { format: 'row', inputs: list.map((c) => c.tensor()), rows };
 }
 
 /** TensorFlow Serving's `{"b64": "..."}` is a value of a one-input BYTES model, not a record with a field 'b64'. */
@@ -100,7 +106,7 @@ function fromColumns(inputs: unknown, specs: readonly RecordInput[]): PredictReq
   if (rows === undefined) throw invalid('"inputs" holds no input: give each model input a list with the batch dimension first');
   const n = rows;
   const tensors = specs.map((spec) => {
-    const column = new InputColumn(spec, n, (r) => `"inputs" row ${r}`);
+    const column = new InputColumn(spec, n, columnsRowName);
     const values = byName.get(spec.name) as unknown[] | undefined;
     // An input left out is missing in every row: allowed where a missing value is (a feature).
     if (values === undefined && !column.missingAllowed) throw invalid(`"inputs": missing input '${spec.name}' (the model's inputs: ${namesOf(specs)})`);
