@@ -110,7 +110,7 @@ export class Metrics {
     const requests = this.requests;
     // Success is counted from the start, so a dashboard shows 0 rather than nothing for a model never called.
     byOutcome.set('success', requests.labels({ ...labels, outcome: 'success' }));
-    const stats = new VersionStats();
+    const stats = new VersionStats({ queueSeconds, runSeconds: inferenceSeconds, rowsPerRun: batchSize });
     return {
       stats,
       requestDone(ms, failure) {
@@ -123,7 +123,6 @@ export class Metrics {
       },
       queued(ms) {
         queueSeconds.observe(ms / 1000);
-        stats.queued(ms);
       },
       ran(rows, ms) {
         batchSize.observe(rows);

@@ -8,7 +8,7 @@
  *   Prometheus metrics and the statistics extension), so the settings say trace_level OFF, and asking for any
  *   other level is refused with that reason.
  */
-import { FerryError, invalid, type ErrorCode } from '../errors.js';
+import { failedPrecondition, invalid } from '../errors.js';
 import type { Logger } from './logger.js';
 
 export type LogSettings = Record<string, boolean | number | string>;
@@ -58,7 +58,7 @@ export function applyTraceSettings(settings: Readonly<Record<string, unknown>>):
     const values = Array.isArray(value) ? value.map(String) : value === null ? [] : [String(value)];
     if (key === 'trace_level' && values.every((v) => v === 'OFF')) continue;
     if (key !== 'trace_level' && values.length === 0) continue; // null: back to the default, which it is
-    throw new FerryError('FAILED_PRECONDITION' satisfies ErrorCode, `ferry does not trace requests, so ${key} cannot be set (trace_level stays OFF): per-request timings are in /metrics and /v2/models/NAME/stats`);
+    throw failedPrecondition(`ferry does not trace requests, so ${key} cannot be set (trace_level stays OFF): per-request timings are in /metrics and /v2/models/NAME/stats`);
   }
   return now;
 }

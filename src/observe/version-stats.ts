@@ -1,8 +1,9 @@
 /**
  * Triton's statistics extension for one model version: cumulative counts and durations of requests (success, fail),
  * of their time queued, and of model runs (compute_infer), the rows inferred and the runs made, the time of the last
- * run, and the runs per batch size. Updated from the same per-version calls the Prometheus metrics take
- * (metrics.ts forVersion), a few additions each; read by GET /v2/models[/NAME[/versions/V]]/stats and gRPC
+ * run, and the runs per batch size. The queue, run and row figures are read off the Prometheus histograms' cells
+ * (their count and sum); what those do not split (success or failure, batch size, the last run's time) is kept here,
+ * from the same per-version calls (metrics.ts forVersion). Read by GET /v2/models[/NAME[/versions/V]]/stats and gRPC
  * ModelStatistics. ferry's runtimes take and give tensors as they are, with no separate copy in or out to time:
  * compute_input and compute_output count the runs with a duration of 0.
  */
@@ -41,20 +42,29 @@ export interface ModelStatistics {
 }
 
 const NS_PER_MS = 1e6;
+const NS_PER_S = 1e9;
+
+/** A histogram cell's running count and sum (fast-metrics.ts HistogramCell). */
+interface CountAndSum {
+  readonly count: number;
+  readonly sum: number;
+}
+
+/** The version's histogram cells: queue time and run time in seconds, rows per run. */
+export interface StatsCells {
+  readonly queueSeconds: CountAndSum;
+  readonly runSeconds: CountAndSum;
+  readonly rowsPerRun: CountAndSum;
+}
 
 export class VersionStats {
   private successCount = 0;
   private successNs = 0;
   private failCount = 0;
   private failNs = 0;
-  private queueCount = 0;
-  private queueNs = 0;
-  private runs = 0;
-  private runNs = 0;
-  private rows = 0;
   private lastInference = 0;
-  /** Per batch size: runs and their cumulative time. */
-  private readonly bySize = new Map<number, StatisticDuration>();
+  /** Per batch size: runs and their cumulative time in seconds (added as the run histogram adds it). */
+  private readonly bySize = new Map<number, { count: number; seconds: number }>();
 
   requestDone(ms: number, failed: boolean): void {
     if (failed) {
@@ -66,46 +76,42 @@ export class VersionStats {
     }
   }
 
-  queued(ms: number): void {
-    this.queueCount++;
-    this.queueNs += ms * NS_PER_MS;
-  }
+  constructor(private readonly cells: StatsCells) {}
 
   ran(rows: number, ms: number): void {
-    this.runs++;
-    this.runNs += ms * NS_PER_MS;
-    this.rows += rows;
     this.lastInference = Date.now();
     const size = this.bySize.get(rows);
     if (size) {
       size.count++;
-      size.ns += ms * NS_PER_MS;
-    } else this.bySize.set(rows, { count: 1, ns: ms * NS_PER_MS });
+      size.seconds += ms / 1000;
+    } else this.bySize.set(rows, { count: 1, seconds: ms / 1000 });
   }
 
   /** The statistics now, in Triton's shape (nanoseconds rounded to integers, batch sizes ascending). */
   report(name: string, version: string): ModelStatistics {
     const d = (count: number, ns: number): StatisticDuration => ({ count, ns: Math.round(ns) });
+    const { queueSeconds, runSeconds, rowsPerRun } = this.cells;
+    const runs = runSeconds.count;
     return {
       name,
       version,
       last_inference: this.lastInference,
-      inference_count: this.rows,
-      execution_count: this.runs,
+      inference_count: rowsPerRun.sum,
+      execution_count: runs,
       inference_stats: {
         success: d(this.successCount, this.successNs),
         fail: d(this.failCount, this.failNs),
-        queue: d(this.queueCount, this.queueNs),
-        compute_input: d(this.runs, 0),
-        compute_infer: d(this.runs, this.runNs),
-        compute_output: d(this.runs, 0),
+        queue: d(queueSeconds.count, queueSeconds.sum * NS_PER_S),
+        compute_input: d(runs, 0),
+        compute_infer: d(runs, runSeconds.sum * NS_PER_S),
+        compute_output: d(runs, 0),
         cache_hit: d(0, 0),
         cache_miss: d(0, 0),
       },
       batch_stats: [...this.bySize].sort((a, b) => a[0] - b[0]).map(([size, s]) => ({
         batch_size: size,
         compute_input: d(s.count, 0),
-        compute_infer: d(s.count, s.ns),
+        compute_infer: d(s.count, s.seconds * NS_PER_S),
         compute_output: d(s.count, 0),
       })),
     };

@@ -16,8 +16,6 @@ export const DEFAULT_MAX_QUEUE_SIZE = 1024;
 
 export interface BatchingPlan {
   readonly options: BatcherOptions;
-  /** The inputs clients send (the runtime's `inputs`). */
-  readonly clientInputs: readonly TensorSpec[];
 }
 
 export function planBatching(runtime: ModelRuntime, config: ModelConfig, label: string): BatchingPlan {
@@ -37,7 +35,6 @@ export function planBatching(runtime: ModelRuntime, config: ModelConfig, label: 
   }
   const db = config.dynamic_batching ?? {};
   return {
-    clientInputs: runtime.inputs,
     options: {
       label,
       batching: maxBatchSize > 0,

@@ -71,7 +71,8 @@ export class ModelVersion {
     return this.loaded.batcher;
   }
 
-  markReady(runtime: ModelRuntime, batcher: DynamicBatcher, clientInputs: readonly TensorSpec[]): void {
+  markReady(runtime: ModelRuntime, batcher: DynamicBatcher): void {
+    const clientInputs = runtime.inputs;
     this.loaded = { runtime, batcher };
     this.prepare = runtime.prepare?.bind(runtime);
     this.inputs = clientInputs;

@@ -50,7 +50,7 @@ export async function loadVersion(version: ModelVersion, round: LoadRound, deps:
     }
     const metrics = deps.metrics?.forVersion(version.modelName, version.version);
     version.metrics = metrics;
-    version.markReady(runtime, new DynamicBatcher(plan.options, (inputs, outputs) => runtime.run(inputs, outputs), metrics), plan.clientInputs);
+    version.markReady(runtime, new DynamicBatcher(plan.options, (inputs, outputs) => runtime.run(inputs, outputs), metrics));
     notes.push(describePlan(plan, runtime.placement));
     for (const note of notes) deps.log.info(fields, `${what}: ${note}`);
     for (const warning of warnings) deps.log.warn(fields, `${what}: ${warning}`);

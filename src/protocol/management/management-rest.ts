@@ -42,6 +42,7 @@ export class ManagementRest {
       return send(res, 200);
     }
     this.token.check(req.headers.authorization);
+    const who: Caller = { via: 'REST', from: req.socket.remoteAddress ?? 'unknown' };
     if (path === '/v2/repository/index') {
       allow(method, 'GET', 'POST');
       const ready = method === 'POST' ? (await readJsonObject(req, BODY_LIMIT)).ready === true : false;
@@ -49,7 +50,6 @@ export class ManagementRest {
     }
     if (path === '/v2/logging') {
       allow(method, 'GET', 'POST');
-      const who: Caller = { via: 'REST', from: req.socket.remoteAddress ?? 'unknown' };
       const settings = method === 'POST' ? changeLogSettings(this.log, await readJsonObject(req, BODY_LIMIT), who) : logSettings(this.log);
       return sendBody(req, res, JSON_TYPE, JSON.stringify(settings));
     }
@@ -58,7 +58,6 @@ export class ManagementRest {
     allow(method, 'POST');
     const name = decodeSegment(m[1] as string);
     const body = await readJsonObject(req, BODY_LIMIT);
-    const who: Caller = { via: 'REST', from: req.socket.remoteAddress ?? 'unknown' };
     if (m[2] === 'load') {
       const { config } = loadParameters(body.parameters);
       const outcome = await logAction(this.log, 'load', name, who, config !== undefined, () => this.management.load(name, config));

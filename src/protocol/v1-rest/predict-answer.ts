@@ -54,7 +54,7 @@ function nestedText(text: (i: number) => string, start: number, shape: readonly 
   return `${out}]`;
 }
 
-/** The JSON text of element i of a tensor, as valuesOf gives it. */
+/** The JSON text of element i of a tensor: NaN and infinities null, 64-bit integers exact (a string past 2^53). */
 function elementText(t: Tensor): (i: number) => string {
   switch (DATATYPES[t.datatype].kind) {
     case 'fp16': {
