@@ -9,13 +9,16 @@ python3-grpc-tools, python3-geventhttpclient, python3-rapidjson and python3-nump
     PYTHONPATH=<client>/src/python/library /usr/bin/python3 bench/tritonclient-check.py [HTTP_ADDR] [GRPC_ADDR]
 
 Checks, for model mlp: server ready, metadata, model config, an inference (HTTP binary, gRPC typed: answered in
-raw_output_contents), the statistics after it, the log and trace settings. Exits 1 at the first mismatch.
+raw_output_contents), the statistics after it, the log and trace settings, and system shared memory (the client's
+tritonclient.utils.shared_memory regions registered, an inference with its input and output in them, the status,
+unregistering). Exits 1 at the first mismatch. The shared memory part needs `ferry serve --allow-client-shm`.
 """
 import sys
 
 import numpy as np
 import tritonclient.grpc as grpcclient
 import tritonclient.http as httpclient
+import tritonclient.utils.shared_memory as shm
 
 HTTP = sys.argv[1] if len(sys.argv) > 1 else "localhost:8080"
 GRPC = sys.argv[2] if len(sys.argv) > 2 else "localhost:8081"
@@ -54,7 +57,39 @@ def main():
         check(f"{name} log settings", "log_verbose_level" in str(logs), logs)
         trace = client.get_trace_settings(as_json=True) if name == "grpc" else client.get_trace_settings()
         check(f"{name} trace settings", "OFF" in str(trace), trace)
+        shared_memory(name, module, client, x, out)
     print("tritonclient: every call answered")
+
+
+def shared_memory(name, module, client, x, expected):
+    """The input and output through /dev/shm regions the client made, as Triton's simple_*_shm_client examples do."""
+    client.unregister_system_shared_memory()  # what Triton's examples do first
+    out_bytes = expected.nbytes
+    regions = {f"{name}_in": (f"/ferry_tc_{name}_in", x.nbytes), f"{name}_out": (f"/ferry_tc_{name}_out", out_bytes)}
+    handles = {r: shm.create_shared_memory_region(r, key, size) for r, (key, size) in regions.items()}
+    try:
+        shm.set_shared_memory_region(handles[f"{name}_in"], [x])
+        for r, (key, size) in regions.items():
+            client.register_system_shared_memory(r, key, size)
+        status = client.get_system_shared_memory_status(as_json=True) if name == "grpc" else client.get_system_shared_memory_status()
+        listed = sorted(status["regions"]) if name == "grpc" else sorted(s["name"] for s in status)
+        check(f"{name} shared memory status", listed == sorted(regions), status)
+        inp = module.InferInput("input", list(x.shape), "FP32")
+        inp.set_shared_memory(f"{name}_in", x.nbytes)
+        req_out = module.InferRequestedOutput("output")
+        req_out.set_shared_memory(f"{name}_out", out_bytes)
+        result = client.infer(MODEL, [inp], outputs=[req_out])
+        answered = result.get_output("output")
+        shape = list(answered["shape"] if name == "http" else answered.shape)
+        got = shm.get_contents_as_numpy(handles[f"{name}_out"], np.float32, shape)
+        check(f"{name} infer through shared memory", shape == [4, 3] and np.allclose(got, expected, atol=1e-6), got[:1])
+        client.unregister_system_shared_memory(f"{name}_in")
+        client.unregister_system_shared_memory()
+        status = client.get_system_shared_memory_status(as_json=True) if name == "grpc" else client.get_system_shared_memory_status()
+        check(f"{name} shared memory unregistered", not (status.get("regions") if name == "grpc" else status), status)
+    finally:
+        for handle in handles.values():
+            shm.destroy_shared_memory_region(handle)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   /** Never allowed through this door (model load and unload on a public port). */
   | 'PERMISSION_DENIED'
+  /** A feature this server does not offer (CUDA shared memory), or one its start flags leave off (client shared memory). */
+  | 'UNSUPPORTED'
   | 'INTERNAL';
 
 export class FerryError extends Error {

@@ -86,7 +86,14 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     ...(loader ? { loader } : {}),
     log,
     metrics,
-    dataplane: { serverName: SERVER_NAME, serverVersion: SERVER_VERSION, extensions: EXTENSIONS, strictReadiness: settings.strictReadiness },
+    dataplane: {
+      serverName: SERVER_NAME,
+      serverVersion: SERVER_VERSION,
+      // Listed when clients may use it, so a client that checks the list knows before it registers a region.
+      extensions: settings.allowClientShm ? [...EXTENSIONS, 'system_shared_memory'] : EXTENSIONS,
+      strictReadiness: settings.strictReadiness,
+      allowClientShm: settings.allowClientShm,
+    },
     experiments: {
       dataDir: settings.dataDir,
       maxPredictions: settings.predictionMaxRecords,
@@ -166,6 +173,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       const timeout = settings.shutdownTimeoutMs;
       await Promise.all([closeHttp(http, timeout, log), front.stop(timeout), management?.stop(timeout)]);
       await core.stop();
+      dataplane.sharedMemory.close();
       log.info('stopped');
     })();
     return stopping;

@@ -54,6 +54,11 @@ export interface ServerSettings {
   readonly predictionMaxRecords: number;
   /** SageMaker's container contract on the HTTP port: GET /ping, POST /invocations. */
   readonly sagemaker: boolean;
+  /**
+   * Clients may register /dev/shm regions and pass tensors through them (Triton's system shared memory extension and
+   * its --allow-client-shm flag). Off by default, as in Triton: it makes the server open files a request names.
+   */
+  readonly allowClientShm: boolean;
 }
 
 export const DEFAULT_SETTINGS: Omit<ServerSettings, 'modelRepository'> = Object.freeze({
@@ -74,6 +79,7 @@ export const DEFAULT_SETTINGS: Omit<ServerSettings, 'modelRepository'> = Object.
   predictionRetentionHours: 168,
   predictionMaxRecords: 500_000,
   sagemaker: false,
+  allowClientShm: false,
 });
 
 function checkPort(name: string, port: number): void {

@@ -17,6 +17,8 @@ import { parseFeedback } from '../experiment/feedback-body.js';
 import { planOf } from '../experiment/experiment-plan.js';
 import type { InferenceRequest, InferenceResponse, ModelMetadata, RecordInput, ServerMetadata, TensorMetadata } from './types.js';
 import type { FeatureDriftReport } from '../features/drift.js';
+import { SystemSharedMemory } from './shared-memory/system-shared-memory.js';
+import { SharedMemoryRequest } from './shared-memory/shm-request.js';
 
 /** One ready version's feature drift. */
 export interface ModelDrift {
@@ -33,6 +35,8 @@ export interface DataPlaneOptions {
   readonly log: Logger;
   /** Why experiments cannot run in this process (several server processes), if so. */
   readonly experimentsOff?: string;
+  /** Clients may register system shared memory regions (--allow-client-shm). */
+  readonly allowClientShm?: boolean;
 }
 
 /** The repository index as the model control keeps it (models on disk but not loaded included). */
@@ -43,6 +47,8 @@ export class DataPlane {
   private accepting = true;
   private started = false;
   private readonly experimentCalls: ExperimentCalls;
+  /** Triton's system shared memory regions, which requests name for their inputs and outputs. */
+  readonly sharedMemory: SystemSharedMemory;
 
   constructor(
     readonly registry: ModelRegistry,
@@ -50,6 +56,7 @@ export class DataPlane {
     private readonly indexSource: IndexSource = async (readyOnly) => registry.index().filter((e) => !readyOnly || e.state === 'READY'),
   ) {
     this.experimentCalls = new ExperimentCalls(registry, options.log);
+    this.sharedMemory = new SystemSharedMemory(options.allowClientShm ?? false);
   }
 
   /** Called when the start-up load has finished (whatever its outcome). */
@@ -218,6 +225,7 @@ export class DataPlane {
 
   /** `chosen`: the route a front took with route() (else the request is routed here). */
   async infer(request: InferenceRequest, chosen?: Route): Promise<InferenceResponse> {
+    if (request.sharedMemory === true) return this.inferThroughSharedMemory(request, chosen);
     const route = chosen ?? this.registry.route(request.modelName, request.modelVersion, request);
     const { version, variant } = route;
     const started = performance.now();
@@ -236,6 +244,16 @@ export class DataPlane {
     if (route.experiment !== undefined) return this.experimentAnswer(route, request, outputs, copies);
     // Every answer has the same fields (id and variant undefined when absent): one object shape, no spread.
     return { modelName: version.modelName, modelVersion: version.versionText, id: request.id, variant, outputs };
+  }
+
+  /** A request whose inputs or outputs are in shared memory regions: read, run as any other, written back. */
+  private async inferThroughSharedMemory(request: InferenceRequest, chosen: Route | undefined): Promise<InferenceResponse> {
+    const shared = new SharedMemoryRequest(this.sharedMemory, request);
+    try {
+      return shared.place(await this.infer(shared.request, chosen));
+    } finally {
+      shared.release();
+    }
   }
 
   /** An answer in an experiment: it gets an id, is recorded before it is returned, then its copies run. */

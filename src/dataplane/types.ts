@@ -19,6 +19,19 @@ export interface InferenceRequest {
   readonly deadline?: number;
   /** The request's headers (lower-case names), where a sticky traffic split reads its key. */
   readonly headers?: Readonly<Record<string, string | string[] | undefined>>;
+  /**
+   * Set by a front when an input's or output's parameters name a shared memory region (shared_memory_region): the
+   * data plane then reads those inputs from their regions and writes those outputs into theirs. Such an input comes
+   * with empty data.
+   */
+  readonly sharedMemory?: boolean;
+}
+
+/** An output written into a shared memory region rather than carried in the answer: what its entry says instead. */
+export interface PlacedOutput {
+  readonly shared_memory_region: string;
+  /** The bytes written. */
+  readonly shared_memory_byte_size: number;
 }
 
 export interface InferenceResponse {
@@ -32,6 +45,8 @@ export interface InferenceResponse {
   /** True when an experiment recorded the answer under `id` (the REST front then says it in X-Request-Id). */
   readonly recorded?: boolean;
   readonly outputs: readonly Tensor[];
+  /** Outputs written into shared memory, by name: their entries carry this instead of data. */
+  readonly placed?: ReadonlyMap<string, PlacedOutput>;
 }
 
 export interface TensorMetadata {

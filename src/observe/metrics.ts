@@ -25,6 +25,7 @@ const OUTCOME: Readonly<Record<ErrorCode, Outcome>> = {
   CONFLICT: 'client_error',
   UNAUTHENTICATED: 'client_error',
   PERMISSION_DENIED: 'client_error',
+  UNSUPPORTED: 'client_error',
   NOT_FOUND: 'not_found',
   RESOURCE_EXHAUSTED: 'rejected',
   DEADLINE_EXCEEDED: 'timeout',

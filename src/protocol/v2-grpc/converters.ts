@@ -7,7 +7,7 @@ import { DATATYPES, isDatatype, V2_DATATYPES, type Datatype, type TensorData } f
 import { jsonToTensorData } from '../../tensor/json-codec.js';
 import { rawToTensorData, tensorDataToRaw } from '../../tensor/raw-codec.js';
 import { elementCount, type Tensor } from '../../tensor/tensor.js';
-import type { InferenceRequest, InferenceResponse, Mutable } from '../../dataplane/types.js';
+import type { InferenceRequest, InferenceResponse, Mutable, PlacedOutput } from '../../dataplane/types.js';
 import type {
   InferInputTensor, InferOutputTensor, InferTensorContents, ModelInferRequest, ModelInferResponse, ParameterMap,
 } from './messages.js';
@@ -44,12 +44,19 @@ export function inferRequestFromGrpc(req: ModelInferRequest, deadline?: number, 
   if (!req.model_name) throw invalid('model_name is required');
   if (req.inputs.length === 0) throw invalid('inputs must hold at least one tensor');
   const raw = usesRawInputs(req);
-  if (raw && req.raw_input_contents.length !== req.inputs.length) {
-    throw invalid(`raw_input_contents has ${req.raw_input_contents.length} entries but there are ${req.inputs.length} inputs (one entry per input, in order)`);
+  // Inputs in shared memory take no raw_input_contents entry (as in Triton); the rest take one each, in order.
+  let shared = 0;
+  for (const t of req.inputs) if (inSharedMemory(t.parameters)) shared++;
+  if (raw && req.raw_input_contents.length !== req.inputs.length - shared) {
+    const which = shared === 0 ? 'inputs (one entry per input, in order)' : 'inputs not in shared memory (one entry per such input, in order)';
+    throw invalid(`raw_input_contents has ${req.raw_input_contents.length} entries but there are ${req.inputs.length - shared} ${which}`);
   }
   const parameters = parametersFromGrpc(req.parameters);
   const inputs = new Array<Tensor>(req.inputs.length);
-  for (let i = 0; i < inputs.length; i++) inputs[i] = inputFromGrpc(req.inputs[i]!, raw ? req.raw_input_contents[i]! : undefined, i);
+  for (let i = 0, r = 0; i < inputs.length; i++) {
+    const t = req.inputs[i]!;
+    inputs[i] = shared > 0 && inSharedMemory(t.parameters) ? sharedInputFromGrpc(t, i) : inputFromGrpc(t, raw ? req.raw_input_contents[r++]! : undefined, i);
+  }
   // Written field by field rather than with conditional spreads: every spread is one more object per call.
   const request: Mutable<InferenceRequest> = { modelName: req.model_name, inputs, headers };
   if (req.model_version) request.modelVersion = req.model_version;
@@ -61,11 +68,23 @@ export function inferRequestFromGrpc(req: ModelInferRequest, deadline?: number, 
       const p = parametersFromGrpc(o.parameters);
       return p ? { name: o.name, parameters: p } : { name: o.name };
     });
+    if (req.outputs.some((o) => inSharedMemory(o.parameters))) shared++;
   }
+  if (shared > 0) request.sharedMemory = true;
   return request;
 }
 
-function inputFromGrpc(t: InferInputTensor, raw: Uint8Array | undefined, index: number): Tensor {
+function inSharedMemory(parameters: ParameterMap | undefined): boolean {
+  return parameters?.shared_memory_region !== undefined;
+}
+
+/** An input whose data the data plane reads from a shared memory region (dataplane/shared-memory/). */
+function sharedInputFromGrpc(t: InferInputTensor, index: number): Tensor {
+  if (t.contents && filledField(t.contents)) throw invalid(`input '${t.name || index}': its data is in shared memory, so it takes no contents`);
+  return inputFromGrpc(t, undefined, index, true);
+}
+
+function inputFromGrpc(t: InferInputTensor, raw: Uint8Array | undefined, index: number, shared = false): Tensor {
   if (!t.name) throw invalid(`inputs[${index}].name is required`);
   if (!isDatatype(t.datatype)) {
     throw invalid(`input '${t.name}': datatype ${JSON.stringify(t.datatype)} is not a V2 datatype (expected one of ${V2_DATATYPES.join(', ')})`);
@@ -78,7 +97,9 @@ function inputFromGrpc(t: InferInputTensor, raw: Uint8Array | undefined, index: 
   }
   const what = `input '${t.name}'`;
   let data: TensorData;
-  if (raw) {
+  if (shared) {
+    data = [];
+  } else if (raw) {
     if (t.contents && filledField(t.contents)) {
       throw invalid(`${what}: give its data in contents or in raw_input_contents, not both`);
     }
@@ -136,7 +157,15 @@ function typedContentsToData(contents: Partial<InferTensorContents> | null, data
 export function inferResponseToGrpc(response: InferenceResponse): ModelInferResponse {
   const outputs: InferOutputTensor[] = [];
   const rawOutputs: Uint8Array[] = [];
+  const placed = response.placed;
   for (const t of response.outputs) {
+    const shared = placed?.get(t.name);
+    if (shared !== undefined) {
+      // Written into its shared memory region: an empty entry keeps raw_output_contents in step with outputs (Triton's way).
+      outputs.push({ name: t.name, datatype: t.datatype, shape: t.shape as number[], parameters: placedToGrpc(shared) });
+      rawOutputs.push(EMPTY);
+      continue;
+    }
     outputs.push({ name: t.name, datatype: t.datatype, shape: t.shape as number[] });
     rawOutputs.push(tensorDataToRaw(t.data, t.datatype));
   }
@@ -146,5 +175,14 @@ export function inferResponseToGrpc(response: InferenceResponse): ModelInferResp
     id: response.id ?? '',
     outputs,
     raw_output_contents: rawOutputs,
+  };
+}
+
+const EMPTY = new Uint8Array(0);
+
+function placedToGrpc(placed: PlacedOutput): ParameterMap {
+  return {
+    shared_memory_region: { string_param: placed.shared_memory_region },
+    shared_memory_byte_size: { int64_param: String(placed.shared_memory_byte_size) },
   };
 }

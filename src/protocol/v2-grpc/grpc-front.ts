@@ -18,6 +18,7 @@ import { unary } from './unary.js';
 import { addLazyReflection, LazyHealth } from './lazy-services.js';
 import { EXPERIMENT_SERVICE, v2Service, V2_SERVICE, type LazyServiceDefinition } from './proto.js';
 import { experimentMethods } from './experiment-methods.js';
+import { sharedMemoryMethods } from './shared-memory-methods.js';
 import { Http2GrpcServer, type ServiceDefinition, type ServiceImplementation } from '../grpc-http2/server.js';
 import type { ServerCall } from '../grpc-http2/server-call.js';
 
@@ -110,6 +111,7 @@ export class GrpcFront {
       }),
       RepositoryModelLoad: unary(log, managementOnly),
       RepositoryModelUnload: unary(log, managementOnly),
+      ...sharedMemoryMethods(dp, log),
     };
   }
 }

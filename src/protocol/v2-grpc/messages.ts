@@ -44,6 +44,8 @@ export interface InferOutputTensor {
   name: string;
   datatype: string;
   shape: number[];
+  /** Only for an output written into shared memory: which region, and how many bytes. */
+  parameters?: ParameterMap;
   contents?: Partial<InferTensorContents>;
 }
 

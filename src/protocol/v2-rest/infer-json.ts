@@ -10,6 +10,7 @@ import { flatten, jsonToTensorData, tensorDataToJson } from '../../tensor/json-c
 import type { Tensor } from '../../tensor/tensor.js';
 import type { InferenceRequest, InferenceResponse, Mutable, RequestedOutput } from '../../dataplane/types.js';
 import { BinaryInputs, binaryDataSize, withoutBinaryPart } from './binary-request.js';
+import { namesSharedMemory } from '../../dataplane/shared-memory/shm-request.js';
 
 type Json = Record<string, unknown>;
 
@@ -42,14 +43,22 @@ export function inferRequestFromJson(doc: unknown, modelName: string, modelVersi
   if (parameters !== undefined && !isObject(parameters)) throw invalid('"parameters" must be an object');
   if (!Array.isArray(inputs) || inputs.length === 0) throw invalid('"inputs" must be a non-empty array of tensors');
   const tensors = new Array<Tensor>(inputs.length);
-  for (let i = 0; i < inputs.length; i++) tensors[i] = parseInput(inputs[i], i, binary);
+  let shared = false;
+  for (let i = 0; i < inputs.length; i++) {
+    const t = (tensors[i] = parseInput(inputs[i], i, binary));
+    if (t.parameters !== undefined) shared ||= namesSharedMemory(t.parameters);
+  }
   binary?.finish();
   // Written field by field rather than with conditional spreads: every spread is one more object per request.
   const request: Mutable<InferenceRequest> = { modelName, inputs: tensors, headers };
   if (modelVersion !== undefined) request.modelVersion = modelVersion;
   if (id !== undefined) request.id = id;
   if (parameters !== undefined) request.parameters = parameters;
-  if (outputs !== undefined) request.outputs = parseOutputs(outputs);
+  if (outputs !== undefined) {
+    request.outputs = parseOutputs(outputs);
+    for (const o of request.outputs) shared ||= namesSharedMemory(o.parameters);
+  }
+  if (shared) request.sharedMemory = true;
   return request;
 }
 
@@ -64,7 +73,11 @@ function parseInput(raw: unknown, index: number, binary: BinaryInputs | undefine
   if (parameters !== undefined && !isObject(parameters)) throw invalid(`input '${name}': parameters must be an object`);
   const rawSize = parameters === undefined ? undefined : binaryDataSize(parameters, `input '${name}'`);
   let tensorData: TensorData;
-  if (rawSize !== undefined) {
+  if (parameters !== undefined && namesSharedMemory(parameters)) {
+    // Read from the region by the data plane (dataplane/shared-memory/); only one source of data may be named.
+    if (data !== undefined || rawSize !== undefined) throw invalid(`input '${name}': give its data one way: "data", parameters.binary_data_size or parameters.shared_memory_region, not several`);
+    tensorData = [];
+  } else if (rawSize !== undefined) {
     const what = `input '${name}'`;
     if (data !== undefined) throw invalid(`${what} has both "data" and parameters.binary_data_size: send its data one way, not both`);
     tensorData = (binary ?? withoutBinaryPart(what, rawSize)).take(rawSize, datatype, shape, what);
@@ -108,10 +121,17 @@ export function inferResponseJson(response: InferenceResponse, rawSize?: (t: Ten
   const id = response.id !== undefined ? `,"id":${JSON.stringify(response.id)}` : '';
   let text = `${cachedText(response.modelName, modelHead)}${response.modelVersion}"${id},"outputs":[`;
   const outputs = response.outputs;
+  const placed = response.placed;
   for (let i = 0; i < outputs.length; i++) {
     const t = outputs[i]!;
     if (i > 0) text += ',';
     text += `${cachedText(t.name, outputHead)}${t.datatype}","shape":[${shapeText(t.shape)}]`;
+    const shared = placed?.get(t.name);
+    if (shared !== undefined) {
+      // Written into its shared memory region: the entry says where instead of carrying the data (as Triton's).
+      text += `,"parameters":${JSON.stringify(shared)}}`;
+      continue;
+    }
     const size = rawSize?.(t);
     text += size === undefined ? `,"data":${tensorDataToJson(t.data, t.datatype)}}` : `,"parameters":{"binary_data_size":${size}}}`;
   }

@@ -18,6 +18,7 @@ import { allow, decodeSegment, pathOf, readJsonObject, sendFailure } from './htt
 import { managementOnlyMessage } from '../management-notice.js';
 import type { SageMakerFront } from '../sagemaker/sagemaker-front.js';
 import { V1Front } from '../v1-rest/v1-front.js';
+import { sharedMemoryRoute } from './shared-memory-rest.js';
 import { applyTraceSettings, logSettings, traceSettings } from '../../observe/triton-settings.js';
 
 export interface RestFrontOptions {
@@ -156,6 +157,8 @@ export class RestFront {
         if (path.startsWith('/v1/')) return this.v1.route(req, res, path, method);
         const trace = MODEL_TRACE_ROUTE.exec(path);
         if (trace) return this.traceSetting(req, res, method, decodeSegment(trace[1] as string));
+        const shm = sharedMemoryRoute(dp, req, res, path, method);
+        if (shm !== false) return shm;
         const sagemaker = this.options.sagemaker?.route(req, res, path, method);
         if (sagemaker !== false && this.options.sagemaker) return sagemaker;
         if (REPOSITORY_CHANGE_ROUTE.test(path)) throw new FerryError('PERMISSION_DENIED', managementOnlyMessage(this.options.managementAddress?.()));

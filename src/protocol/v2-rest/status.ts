@@ -13,6 +13,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   CONFLICT: 409,
   UNAUTHENTICATED: 401,
   PERMISSION_DENIED: 403,
+  // As Triton answers its UNSUPPORTED: the request is the client's to change.
+  UNSUPPORTED: 400,
   INTERNAL: 500,
   UNAVAILABLE: 503,
   DEADLINE_EXCEEDED: 504,
