@@ -12,6 +12,13 @@ Checks, for model mlp: server ready, metadata, model config, an inference (HTTP 
 raw_output_contents), the statistics after it, the log and trace settings, and system shared memory (the client's
 tritonclient.utils.shared_memory regions registered, an inference with its input and output in them, the status,
 unregistering). Exits 1 at the first mismatch. The shared memory part needs `ferry serve --allow-client-shm`.
+
+Triton's own example programs (the client repository's src/python/examples/simple_*_client.py) run unchanged against
+the models bench/triton_simple_models.py writes (Triton's simple, simple_string and simple_identity, as ONNX):
+
+    /usr/bin/python3 bench/triton_simple_models.py /tmp/simple_repo
+    node dist/cli/main.js serve /tmp/simple_repo --allow-client-shm --http-port 8000 --grpc-port 8001
+    PYTHONPATH=<client>/src/python/library /usr/bin/python3 <client>/src/python/examples/simple_http_shm_client.py
 """
 import sys
 

@@ -120,7 +120,8 @@ export class ModelRegistry {
     const m = this.models.get(name);
     if (m) return m;
     const why = this.notLoaded.get(name);
-    throw notFound(why ? `model '${name}' is not loaded: ${why}` : `unknown model '${name}'`);
+    // Triton's opening words: its example clients, and scripts written against it, check that the message starts so.
+    throw notFound(why ? `model '${name}' is not loaded: ${why}` : `Request for unknown model '${name}'`);
   }
 
   /**

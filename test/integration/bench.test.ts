@@ -122,8 +122,8 @@ describe('ferry bench', () => {
   });
 
   it('an unknown model, an unknown version or no server: a clear error before any load', async () => {
-    await assert.rejects(runBench({ model: 'nope', url: server.url }), { name: 'BenchError', message: `model 'nope' not found at ${server.url}: unknown model 'nope'` });
-    await assert.rejects(runBench({ model: 'nope', protocol: 'grpc', grpcUrl: server.grpcAddress, url: server.url }), { message: `model 'nope' not found at ${server.grpcAddress}: unknown model 'nope'` });
+    await assert.rejects(runBench({ model: 'nope', url: server.url }), { name: 'BenchError', message: `model 'nope' not found at ${server.url}: Request for unknown model 'nope'` });
+    await assert.rejects(runBench({ model: 'nope', protocol: 'grpc', grpcUrl: server.grpcAddress, url: server.url }), { message: `model 'nope' not found at ${server.grpcAddress}: Request for unknown model 'nope'` });
     await assert.rejects(runBench({ model: 'mlp', modelVersion: '9', url: server.url }), { message: /^model 'mlp' version 9 not found at .*: model 'mlp' has no version '9'/ });
     await assert.rejects(runBench({ model: 'mlp', url: 'http://127.0.0.1:1' }), { message: /^cannot reach http:\/\/127\.0\.0\.1:1: connect ECONNREFUSED/ });
     await assert.rejects(runBench({ model: 'mlp', protocol: 'grpc', grpcUrl: '127.0.0.1:1' }), { message: /^cannot reach 127\.0\.0\.1:1: .*ECONNREFUSED/ });
@@ -155,7 +155,7 @@ describe('ferry bench', () => {
     assert.equal(report.levels.length, 1);
     assert.equal(typeof report.levels[0]!.latencyMs!.p99, 'number');
     assert.notEqual(unknown.code, 0);
-    assert.equal(unknown.stderr, `ferry bench: model 'nope' not found at ${server.url}: unknown model 'nope'\n`);
+    assert.equal(unknown.stderr, `ferry bench: model 'nope' not found at ${server.url}: Request for unknown model 'nope'\n`);
     assert.equal(unknown.stdout, '');
   });
 });

@@ -129,7 +129,7 @@ describe('V2 gRPC', () => {
     assert.deepEqual((await client.call('ModelReady', { name: 'mlp', version: '1' })).response, { ready: true });
     const unknown = await client.call('ModelReady', { name: 'nope' });
     assert.equal(unknown.error?.code, grpc.status.NOT_FOUND);
-    assert.equal(unknown.error?.details, "unknown model 'nope'");
+    assert.equal(unknown.error?.details, "Request for unknown model 'nope'");
     const version = await client.call('ModelReady', { name: 'mlp', version: '9' });
     assert.equal(version.error?.code, grpc.status.NOT_FOUND);
     assert.match(version.error!.details, /no version '9'/);
@@ -216,7 +216,7 @@ describe('V2 gRPC', () => {
     const input = ref('breast_cancer').cases[0]!.inputs[0]!;
     const row = (values(input) as number[]).slice(0, 30);
     const cases: [object, grpc.status, string | RegExp][] = [
-      [{ model_name: 'nope', inputs: [{ name: 'x', datatype: 'FP32', shape: [1], contents: { fp32_contents: [1] } }] }, grpc.status.NOT_FOUND, "unknown model 'nope'"],
+      [{ model_name: 'nope', inputs: [{ name: 'x', datatype: 'FP32', shape: [1], contents: { fp32_contents: [1] } }] }, grpc.status.NOT_FOUND, "Request for unknown model 'nope'"],
       [{ model_name: 'breast_cancer', inputs: [{ name: 'float_input', datatype: 'FP32', shape: [1, 29], contents: { fp32_contents: row.slice(1) } }] }, grpc.status.INVALID_ARGUMENT, "input 'float_input': expected shape [-1,30], got [1,29]"],
       [{ model_name: 'breast_cancer', inputs: [{ name: 'float_input', datatype: 'FP64', shape: [1, 30], contents: { fp64_contents: row } }] }, grpc.status.INVALID_ARGUMENT, "input 'float_input': expected datatype FP32, got FP64"],
       [{ model_name: 'breast_cancer', inputs: [{ name: 'float_input', datatype: 'FP32', shape: [2, 30], contents: { fp32_contents: row } }] }, grpc.status.INVALID_ARGUMENT, "input 'float_input': shape [2,30] holds 60 elements, but the data has 30"],
