@@ -223,4 +223,13 @@ describe('ferry serve (the command)', () => {
     assert.notEqual(code, 0);
     assert.match(err, /http port must be a whole number, got 'eighty'/);
   });
+
+  it('refuses --allow-client-shm with several processes, saying why', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', EXAMPLES, '--allow-client-shm', '--processes', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (c) => (err += c));
+    const [code] = await once(child, 'exit');
+    assert.notEqual(code, 0);
+    assert.match(err, /--allow-client-shm needs --processes 1 \(each server process would hold its own regions/);
+  });
 });

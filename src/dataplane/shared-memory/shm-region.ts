@@ -9,6 +9,7 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { invalid } from '../../errors.js';
+import { markOwned } from '../../tensor/transferable.js';
 
 export const SHM_DIR = '/dev/shm';
 
@@ -82,6 +83,8 @@ export class ShmRegion {
       if (n === 0) throw this.truncated();
       done += n;
     }
+    // This request's alone: a worker thread gets it moved rather than copied (tensor/transferable.ts says why).
+    markOwned(bytes);
     return bytes;
   }
 
