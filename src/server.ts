@@ -93,6 +93,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       extensions: settings.allowClientShm ? [...EXTENSIONS, 'system_shared_memory'] : EXTENSIONS,
       strictReadiness: settings.strictReadiness,
       allowClientShm: settings.allowClientShm,
+      maxSharedMemoryInputBytes: settings.maxBodyBytes,
     },
     experiments: {
       dataDir: settings.dataDir,

@@ -37,6 +37,8 @@ export interface DataPlaneOptions {
   readonly experimentsOff?: string;
   /** Clients may register system shared memory regions (--allow-client-shm). */
   readonly allowClientShm?: boolean;
+  /** The most bytes one request may have read from shared memory regions (--max-body-size). */
+  readonly maxSharedMemoryInputBytes?: number;
 }
 
 /** The repository index as the model control keeps it (models on disk but not loaded included). */
@@ -56,7 +58,7 @@ export class DataPlane {
     private readonly indexSource: IndexSource = async (readyOnly) => registry.index().filter((e) => !readyOnly || e.state === 'READY'),
   ) {
     this.experimentCalls = new ExperimentCalls(registry, options.log);
-    this.sharedMemory = new SystemSharedMemory(options.allowClientShm ?? false);
+    this.sharedMemory = new SystemSharedMemory(options.allowClientShm ?? false, options.maxSharedMemoryInputBytes);
   }
 
   /** Called when the start-up load has finished (whatever its outcome). */

@@ -70,7 +70,8 @@ describe("Triton's system shared memory extension", () => {
   before(async () => {
     repo = new TempRepository().copyModel('image_cnn', 'cnn');
     repo.write('shout/1/model.mjs', SHOUT).write('slow_shout/1/model.mjs', SHOUT).write('slow_shout/config.yaml', `parameters: {wait: ${JSON.stringify(started)}}\n`);
-    server = await startTestServer({ modelRepository: repo.root, allowClientShm: true });
+    // The largest body is 2 MiB (one image as JSON fits); the bound holds for what a request reads from regions too.
+    server = await startTestServer({ modelRepository: repo.root, allowClientShm: true, maxBodyBytes: 2 * 1024 * 1024 });
     grpc = new V2GrpcClient(server.grpcAddress);
     const plain = await postJson(`${server.url}/v2/models/cnn/infer`, { inputs: [{ name: 'image', datatype: 'FP32', shape: [1, 3, 128, 128], data: [...x] }] });
     logits = plain.body.outputs[0].data;
@@ -214,6 +215,10 @@ describe("Triton's system shared memory extension", () => {
       [cnn(shmParams('cnn_in', IMAGE_BYTES), { data: [1] }), 400, /give its data one way/],
       [cnn({ ...shmParams('cnn_in', IMAGE_BYTES), shared_memory_offset: 'far' }), 400, /shared_memory_offset must be a non-negative integer/],
     ];
+    const big = postJson(`${server.url}/v2/models/cnn/infer`, {
+      inputs: [{ name: 'image', datatype: 'FP32', shape: [16, 3, 128, 128], parameters: shmParams('cnn_in', 16 * IMAGE_BYTES) }],
+    });
+    cases.push([big, 413, /the inputs read from shared memory take 3145728 bytes, more than the 2097152 a request may carry/]);
     const small = postJson(`${server.url}/v2/models/cnn/infer`, {
       inputs: [{ name: 'image', datatype: 'FP32', shape: [1, 3, 128, 128], parameters: shmParams('cnn_in', IMAGE_BYTES) }],
       outputs: [{ name: 'logits', parameters: shmParams('small', 12) }],

@@ -4,7 +4,7 @@
  * once the model has answered. The request holds every region it names from start to end, so a region unregistered
  * meanwhile stays open until the request is done.
  */
-import { invalid } from '../../errors.js';
+import { FerryError, invalid } from '../../errors.js';
 import { DATATYPES } from '../../tensor/datatypes.js';
 import { rawToTensorData, tensorDataToRaw } from '../../tensor/raw-codec.js';
 import { elementCount, formatShape, type Tensor } from '../../tensor/tensor.js';
@@ -17,6 +17,13 @@ type Parameters = Readonly<Record<string, unknown>> | undefined;
 /** Whether a tensor's parameters name a shared memory region: what a front checks to mark the request. */
 export function namesSharedMemory(parameters: Parameters): boolean {
   return parameters?.shared_memory_region !== undefined;
+}
+
+/** The byte size a tensor's parameters give for its shared memory slice (0 when they name none; checked later). */
+function byteSizeOf(parameters: Parameters): number {
+  if (!namesSharedMemory(parameters)) return 0;
+  const size = Number(parameters?.shared_memory_byte_size);
+  return Number.isFinite(size) ? size : 0;
 }
 
 /** Where in which region a tensor's bytes are. */
@@ -34,6 +41,11 @@ export class SharedMemoryRequest {
 
   constructor(shm: SystemSharedMemory, request: InferenceRequest) {
     try {
+      let total = 0;
+      for (const t of request.inputs) total += byteSizeOf(t.parameters);
+      if (total > shm.maxInputBytes) {
+        throw new FerryError('PAYLOAD_TOO_LARGE', `the inputs read from shared memory take ${total} bytes, more than the ${shm.maxInputBytes} a request may carry (--max-body-size holds for them as for a request body)`);
+      }
       const inputs = request.inputs.map((t) => this.readInput(shm, t));
       for (const o of request.outputs ?? []) {
         const what = `output '${o.name}'`;

@@ -26,7 +26,14 @@ export const CUDA_SHM_MESSAGE =
 export class SystemSharedMemory {
   private readonly regions = new Map<string, ShmRegion>();
 
-  constructor(readonly allowed: boolean) {}
+  /**
+   * `maxInputBytes`: the most one request may have read from regions (the server's --max-body-size, which bounds what
+   * a request can make ferry allocate, whichever way its tensors come).
+   */
+  constructor(
+    readonly allowed: boolean,
+    readonly maxInputBytes = Number.MAX_SAFE_INTEGER,
+  ) {}
 
   /** Every region, or the one named (NOT_FOUND when there is none by that name). */
   status(name?: string): RegionStatus[] {
