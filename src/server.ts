@@ -90,7 +90,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       serverName: SERVER_NAME,
       serverVersion: SERVER_VERSION,
       // Listed when clients may use it, so a client that checks the list knows before it registers a region.
-      extensions: settings.allowClientShm ? [...EXTENSIONS, 'system_shared_memory'] : EXTENSIONS,
+      extensions: settings.allowClientShm !== 'off' ? [...EXTENSIONS, 'system_shared_memory'] : EXTENSIONS,
       strictReadiness: settings.strictReadiness,
       allowClientShm: settings.allowClientShm,
       maxSharedMemoryInputBytes: settings.maxBodyBytes,

@@ -25,6 +25,16 @@ export function flag(text: string): boolean {
   throw new InvalidArgumentError(`expected true or false, got '${text}'`);
 }
 
+/** --allow-client-shm's value: a bare flag or true means clients on loopback; any means every peer. */
+export function clientShmScope(text: string): 'off' | 'local' | 'any' {
+  if (/^(local|any|off)$/i.test(text)) return text.toLowerCase() as 'off' | 'local' | 'any';
+  try {
+    return flag(text) ? 'local' : 'off';
+  } catch {
+    throw new InvalidArgumentError(`expected true (or local: clients on loopback), any (every peer) or false, got '${text}'`);
+  }
+}
+
 export function positiveNumber(name: string) {
   return (text: string): number => {
     const n = Number(text);

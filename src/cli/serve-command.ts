@@ -3,13 +3,13 @@ import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import { LOG_FORMATS, LOG_LEVELS, MODEL_CONTROL_MODES, resolveSettings, type LogFormat, type LogLevel, type ModelControlMode } from '../config/server-config.js';
+import { LOG_FORMATS, LOG_LEVELS, MODEL_CONTROL_MODES, resolveSettings, type ClientShmScope, type LogFormat, type LogLevel, type ModelControlMode } from '../config/server-config.js';
 import { messageOf } from '../errors.js';
 import { createLogger } from '../observe/logger.js';
 import { MANAGEMENT_ADDRESS_ENV, runPrimary } from '../cluster.js';
 import { answerPrimary } from '../cluster-management.js';
 import { startServer, type RunningServer } from '../server.js';
-import { byteSize, collect, flag, integer, positiveNumber } from './options.js';
+import { byteSize, clientShmScope, collect, flag, integer, positiveNumber } from './options.js';
 import { stopOnSignals, stopWithNpm } from './serve-signals.js';
 
 export function registerServe(program: Command): void {
@@ -38,7 +38,7 @@ export function registerServe(program: Command): void {
     .addOption(new Option('--prediction-retention-hours <h>', 'experiments: how long a prediction waits for its feedback').env('FERRY_PREDICTION_RETENTION_HOURS').default(168).argParser(positiveNumber('prediction retention')))
     .addOption(new Option('--sagemaker [bool]', "SageMaker's container contract on the HTTP port: GET /ping, POST /invocations (on by itself when serve has no repository: /opt/ml/model, port 8080)").env('FERRY_SAGEMAKER').default(false).argParser(flag))
     .addOption(new Option('--prediction-max-records <n>', 'experiments: predictions kept per model for feedback (the oldest go first)').env('FERRY_PREDICTION_MAX_RECORDS').default(500_000).argParser(integer('prediction max records')))
-    .addOption(new Option('--allow-client-shm [bool]', "let clients on this machine register /dev/shm regions and pass tensors through them (Triton's system shared memory extension; needs --processes 1)").env('FERRY_ALLOW_CLIENT_SHM').default(false).argParser(flag))
+    .addOption(new Option('--allow-client-shm [scope]', "let clients register /dev/shm regions and pass tensors through them (Triton's system shared memory extension; needs --processes 1): true or local for clients on loopback, any for every peer").env('FERRY_ALLOW_CLIENT_SHM').default('off').argParser(clientShmScope))
     .action(async (repository: string | undefined, opts: Record<string, unknown>, command: Command) => {
       const given = repository ?? (process.env.FERRY_MODEL_REPOSITORY || undefined);
       // A bare `serve` is how SageMaker starts an inference container: its model is in /opt/ml/model.
@@ -49,7 +49,7 @@ export function registerServe(program: Command): void {
       const processes = opts.processes as number;
       if (processes < 1) return program.error('ferry serve: --processes must be at least 1');
       // A region registered with one process would be unknown to the others, which take their share of the requests.
-      if (processes > 1 && opts.allowClientShm) return program.error('ferry serve: --allow-client-shm needs --processes 1 (each server process would hold its own regions, and a request may reach any of them)');
+      if (processes > 1 && opts.allowClientShm !== 'off') return program.error('ferry serve: --allow-client-shm needs --processes 1 (each server process would hold its own regions, and a request may reach any of them)');
       const settings = {
         modelRepository,
         modelName: opts.modelName as string | undefined,
@@ -72,7 +72,7 @@ export function registerServe(program: Command): void {
         predictionRetentionHours: opts.predictionRetentionHours as number,
         predictionMaxRecords: opts.predictionMaxRecords as number,
         sagemaker: sagemaker !== undefined || (opts.sagemaker as boolean),
-        allowClientShm: opts.allowClientShm as boolean,
+        allowClientShm: opts.allowClientShm === true ? 'local' : (opts.allowClientShm as ClientShmScope),
         ...(sagemaker?.httpPort !== undefined ? { httpPort: sagemaker.httpPort } : {}),
         ...(sagemaker?.modelName !== undefined ? { modelName: sagemaker.modelName } : {}),
       };

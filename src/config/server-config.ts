@@ -13,6 +13,10 @@ export const LOG_FORMATS: readonly LogFormat[] = ['auto', 'json', 'pretty'];
 export type ModelControlMode = 'poll' | 'explicit' | 'none';
 export const MODEL_CONTROL_MODES: readonly ModelControlMode[] = ['poll', 'explicit', 'none'];
 
+/** Who may register and use system shared memory regions (ServerSettings.allowClientShm). */
+export type ClientShmScope = 'off' | 'local' | 'any';
+export const CLIENT_SHM_SCOPES: readonly ClientShmScope[] = ['off', 'local', 'any'];
+
 /** A management token shorter than this is refused: it guards loading code into the server. */
 export const MIN_TOKEN_LENGTH = 16;
 
@@ -56,9 +60,11 @@ export interface ServerSettings {
   readonly sagemaker: boolean;
   /**
    * Clients may register /dev/shm regions and pass tensors through them (Triton's system shared memory extension and
-   * its --allow-client-shm flag). Off by default, as in Triton: it makes the server open files a request names.
+   * its --allow-client-shm flag): 'off' by default, as in Triton, since it makes the server open files a request
+   * names; 'local' for clients connecting from loopback (those on this machine); 'any' for every peer (containers that
+   * share /dev/shm but reach ferry over a network).
    */
-  readonly allowClientShm: boolean;
+  readonly allowClientShm: ClientShmScope;
 }
 
 export const DEFAULT_SETTINGS: Omit<ServerSettings, 'modelRepository'> = Object.freeze({
@@ -79,7 +85,7 @@ export const DEFAULT_SETTINGS: Omit<ServerSettings, 'modelRepository'> = Object.
   predictionRetentionHours: 168,
   predictionMaxRecords: 500_000,
   sagemaker: false,
-  allowClientShm: false,
+  allowClientShm: 'off' as ClientShmScope,
 });
 
 function checkPort(name: string, port: number): void {
@@ -109,6 +115,7 @@ export function resolveSettings(input: Partial<ServerSettings> & { modelReposito
     throw new Error(`repository poll interval must be a positive number of seconds, got ${s.repositoryPollSecs}`);
   }
   if (s.managementPort !== null) checkPort('management port', s.managementPort);
+  if (!CLIENT_SHM_SCOPES.includes(s.allowClientShm)) throw new Error(`client shared memory must be one of ${CLIENT_SHM_SCOPES.join(', ')}, got '${s.allowClientShm}'`);
   if (!(s.predictionRetentionHours > 0)) throw new Error(`prediction retention must be a positive number of hours, got ${s.predictionRetentionHours}`);
   if (!Number.isInteger(s.predictionMaxRecords) || s.predictionMaxRecords < 1) throw new Error(`prediction max records must be a positive integer, got ${s.predictionMaxRecords}`);
   checkManagementAccess(s);

@@ -18,6 +18,7 @@ import { planOf } from '../experiment/experiment-plan.js';
 import type { InferenceRequest, InferenceResponse, ModelMetadata, RecordInput, ServerMetadata, TensorMetadata } from './types.js';
 import type { FeatureDriftReport } from '../features/drift.js';
 import { SystemSharedMemory } from './shared-memory/system-shared-memory.js';
+import type { ClientShmScope } from '../config/server-config.js';
 import { SharedMemoryRequest } from './shared-memory/shm-request.js';
 
 /** One ready version's feature drift. */
@@ -35,8 +36,8 @@ export interface DataPlaneOptions {
   readonly log: Logger;
   /** Why experiments cannot run in this process (several server processes), if so. */
   readonly experimentsOff?: string;
-  /** Clients may register system shared memory regions (--allow-client-shm). */
-  readonly allowClientShm?: boolean;
+  /** Who may register and use system shared memory regions (--allow-client-shm); 'off' by default. */
+  readonly allowClientShm?: ClientShmScope;
   /** The most bytes one request may have read from shared memory regions (--max-body-size). */
   readonly maxSharedMemoryInputBytes?: number;
 }
@@ -58,7 +59,7 @@ export class DataPlane {
     private readonly indexSource: IndexSource = async (readyOnly) => registry.index().filter((e) => !readyOnly || e.state === 'READY'),
   ) {
     this.experimentCalls = new ExperimentCalls(registry, options.log);
-    this.sharedMemory = new SystemSharedMemory(options.allowClientShm ?? false, options.maxSharedMemoryInputBytes);
+    this.sharedMemory = new SystemSharedMemory(options.allowClientShm ?? 'off', options.maxSharedMemoryInputBytes);
   }
 
   /** Called when the start-up load has finished (whatever its outcome). */
@@ -250,9 +251,11 @@ export class DataPlane {
 
   /** A request whose inputs or outputs are in shared memory regions: read, run as any other, written back. */
   private async inferThroughSharedMemory(request: InferenceRequest, chosen: Route | undefined): Promise<InferenceResponse> {
+    // Routed first: an unknown model or one not ready is said before any region is read.
+    const route = chosen ?? this.registry.route(request.modelName, request.modelVersion, request);
     const shared = new SharedMemoryRequest(this.sharedMemory, request);
     try {
-      return shared.place(await this.infer(shared.request, chosen));
+      return shared.place(await this.infer(shared.request, route));
     } finally {
       shared.release();
     }

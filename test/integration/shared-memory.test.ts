@@ -7,7 +7,8 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { postJson, request, startTestServer, type TestServer } from '../helpers/server.js';
@@ -68,10 +69,10 @@ describe("Triton's system shared memory extension", () => {
   let logits: number[];
 
   before(async () => {
-    repo = new TempRepository().copyModel('image_cnn', 'cnn');
+    repo = new TempRepository().copyModel('image_cnn', 'cnn').copyModel('two_inputs', 'two');
     repo.write('shout/1/model.mjs', SHOUT).write('slow_shout/1/model.mjs', SHOUT).write('slow_shout/config.yaml', `parameters: {wait: ${JSON.stringify(started)}}\n`);
     // The largest body is 2 MiB (one image as JSON fits); the bound holds for what a request reads from regions too.
-    server = await startTestServer({ modelRepository: repo.root, allowClientShm: true, maxBodyBytes: 2 * 1024 * 1024 });
+    server = await startTestServer({ modelRepository: repo.root, allowClientShm: 'local', maxBodyBytes: 2 * 1024 * 1024 });
     grpc = new V2GrpcClient(server.grpcAddress);
     const plain = await postJson(`${server.url}/v2/models/cnn/infer`, { inputs: [{ name: 'image', datatype: 'FP32', shape: [1, 3, 128, 128], data: [...x] }] });
     logits = plain.body.outputs[0].data;
@@ -80,7 +81,7 @@ describe("Triton's system shared memory extension", () => {
     grpc.close();
     await server.stop();
     repo.remove();
-    for (const name of ['in', 'out', 'text', 'loud', 'small', 'link', 'dir', 'g_in', 'g_out']) rmSync(join(SHM, `${TAG}-${name}`), { recursive: true, force: true });
+    for (const name of ['in', 'out', 'text', 'loud', 'small', 'link', 'dir', 'g_in', 'g_out', 'features', 'cut', 'big']) rmSync(join(SHM, `${TAG}-${name}`), { recursive: true, force: true });
     rmSync(started, { force: true });
   });
 
@@ -167,6 +168,27 @@ describe("Triton's system shared memory extension", () => {
     });
     assert.equal(miscount.error?.code, 3);
     assert.match(miscount.error!.details, /raw_input_contents has 1 entries but there are 0 inputs not in shared memory/);
+    // Two inputs, the first in shared memory and the second raw: the second takes raw_input_contents[0].
+    const features = Float32Array.from({ length: 8 }, (_, i) => i / 8);
+    assert.equal((await grpc.call('SystemSharedMemoryRegister', { name: 'features', key: shmFile('features', new Uint8Array(features.buffer)), offset: 0, byte_size: 32 })).error, null);
+    const category = Buffer.from(BigInt64Array.of(3n).buffer);
+    const mixedCall = (first: object) => grpc.call('ModelInfer', {
+      model_name: 'two',
+      inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 8], ...first }, { name: 'category', datatype: 'INT64', shape: [1] }],
+      raw_input_contents: 'contents' in first ? [] : [category],
+    });
+    const viaShm = await mixedCall({ parameters: { shared_memory_region: { string_param: 'features' }, shared_memory_byte_size: { int64_param: 32 } } });
+    assert.equal(viaShm.error, null, viaShm.error?.message);
+    const typed = await grpc.call('ModelInfer', {
+      model_name: 'two',
+      inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 8], contents: { fp32_contents: [...features] } }, { name: 'category', datatype: 'INT64', shape: [1], contents: { int64_contents: ['3'] } }],
+    });
+    assert.equal(typed.error, null, typed.error?.message);
+    assert.deepEqual(viaShm.response.raw_output_contents.map((r: Uint8Array) => [...r]), typed.response.raw_output_contents.map((r: Uint8Array) => [...r]));
+    // An entry with no value set names no region: the input then needs data like any other.
+    const empty = await mixedCall({ parameters: { shared_memory_region: {} } });
+    assert.equal(empty.error?.code, 3);
+    assert.match(empty.error!.details, /raw_input_contents has 1 entries but there are 2 inputs/);
     assert.equal((await grpc.call('SystemSharedMemoryUnregister', { name: 'g_in' })).error, null);
     assert.equal((await grpc.call('SystemSharedMemoryStatus', { name: 'g_in' })).error?.code, 5);
     assert.equal((await grpc.call('SystemSharedMemoryRegister', { name: 'g_x', key: '/../etc/passwd', byte_size: 4 })).error?.code, 3);
@@ -208,17 +230,28 @@ describe("Triton's system shared memory extension", () => {
     });
     const cases: [Promise<{ status: number; body: any }>, number, RegExp][] = [
       [cnn(shmParams('cnn_in', IMAGE_BYTES, 4)), 400, /offset 4 \+ shared_memory_byte_size 196608 goes past the end of region 'cnn_in'/],
-      [cnn(shmParams('cnn_in', IMAGE_BYTES, 10 ** 9)), 400, /goes past the end/],
+      [cnn(shmParams('cnn_in', IMAGE_BYTES, 10 ** 9)), 400, /shared_memory_offset 1000000000 is past the end/],
       [cnn(shmParams('cnn_in', 400)), 400, /shared_memory_byte_size is 400, but FP32 \[1,3,128,128\] takes 196608 bytes/],
       [cnn(shmParams('nowhere', IMAGE_BYTES)), 404, /no shared memory region 'nowhere' is registered/],
+      [cnn(shmParams('cnn_in', 0, IMAGE_BYTES)), 400, /shared_memory_offset 196608 is past the end of region 'cnn_in'/],
+      [postJson(`${server.url}/v2/models/nope/infer`, { inputs: [{ name: 'image', datatype: 'FP32', shape: [1], parameters: shmParams('nowhere', 4) }] }), 404, /Request for unknown model 'nope'/],
       [cnn({ shared_memory_region: 'cnn_in' }), 400, /needs shared_memory_byte_size/],
       [cnn(shmParams('cnn_in', IMAGE_BYTES), { data: [1] }), 400, /give its data one way/],
       [cnn({ ...shmParams('cnn_in', IMAGE_BYTES), shared_memory_offset: 'far' }), 400, /shared_memory_offset must be a non-negative integer/],
     ];
+    assert.equal((await register(server, 'big', { key: shmFile('big', 16 * IMAGE_BYTES), byte_size: 16 * IMAGE_BYTES })).status, 200);
     const big = postJson(`${server.url}/v2/models/cnn/infer`, {
-      inputs: [{ name: 'image', datatype: 'FP32', shape: [16, 3, 128, 128], parameters: shmParams('cnn_in', 16 * IMAGE_BYTES) }],
+      inputs: [{ name: 'image', datatype: 'FP32', shape: [16, 3, 128, 128], parameters: shmParams('big', 16 * IMAGE_BYTES) }],
     });
     cases.push([big, 413, /the inputs read from shared memory take 3145728 bytes, more than the 2097152 a request may carry/]);
+    // A negative size cannot offset a big one against the bound: each size is checked before anything is read.
+    const negative = postJson(`${server.url}/v2/models/two/infer`, {
+      inputs: [
+        { name: 'features', datatype: 'FP32', shape: [1, 8], parameters: shmParams('features', 32) },
+        { name: 'category', datatype: 'INT64', shape: [1], parameters: shmParams('cnn_in', -32) },
+      ],
+    });
+    cases.push([negative, 400, /input 'category': shared_memory_byte_size must be a non-negative integer/]);
     const small = postJson(`${server.url}/v2/models/cnn/infer`, {
       inputs: [{ name: 'image', datatype: 'FP32', shape: [1, 3, 128, 128], parameters: shmParams('cnn_in', IMAGE_BYTES) }],
       outputs: [{ name: 'logits', parameters: shmParams('small', 12) }],
@@ -241,7 +274,23 @@ describe("Triton's system shared memory extension", () => {
     }
   });
 
+  it('says so when a region was cut short after it was registered, and never grows the file', async () => {
+    assert.equal((await register(server, 'cut', { key: shmFile('cut', 64), byte_size: 64 })).status, 200);
+    truncateSync(join(SHM, `${TAG}-cut`), 8);
+    const read = await postJson(`${server.url}/v2/models/shout/infer`, { inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], parameters: shmParams('cut', 16) }] });
+    assert.equal(read.status, 400);
+    assert.match(read.body.error, /is now shorter than the region registered on it/);
+    const write = await postJson(`${server.url}/v2/models/shout/infer`, {
+      inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: ['a'] }],
+      outputs: [{ name: 'loud', parameters: shmParams('cut', 32, 4) }],
+    });
+    assert.equal(write.status, 400);
+    assert.equal(readShm('cut').length, 8);
+    assert.equal((await postJson(`${server.url}/v2/systemsharedmemory/region/cut/unregister`, {})).status, 200);
+  });
+
   it('keeps a region a request holds until it is done, though unregistered meanwhile', async () => {
+    const descriptors = () => readdirSync('/proc/self/fd').length;
     const text = serialize(['late']);
     writeFileSync(join(SHM, `${TAG}-text`), text);
     assert.equal((await postJson(`${server.url}/v2/systemsharedmemory/region/text/unregister`, {})).status, 200);
@@ -252,11 +301,14 @@ describe("Triton's system shared memory extension", () => {
       outputs: [{ name: 'loud', parameters: shmParams('loud', 32) }],
     });
     await until('the slow model to start', () => existsSync(started));
+    const whileHeld = descriptors();
     // Every region at once, while the request holds two of them: the names go now, the files stay open for it.
     assert.equal((await postJson(`${server.url}/v2/systemsharedmemory/unregister`, {})).status, 200);
     assert.deepEqual((await request(`${server.url}/v2/systemsharedmemory/status`)).body, []);
     const done = await reply;
     assert.equal(done.status, 200, done.text);
+    // The regions' files were kept open for the request, and closed once it was done.
+    await until('the held regions to close', () => descriptors() < whileHeld);
     assert.deepEqual(readShm('loud').subarray(0, text.length), serialize(['LATE']));
     const after = await postJson(`${server.url}/v2/models/shout/infer`, {
       inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], parameters: shmParams('text', text.length) }],
@@ -264,6 +316,16 @@ describe("Triton's system shared memory extension", () => {
     assert.equal(after.status, 404);
     // Unregistering a name that is not registered is no error (Triton's rule).
     assert.equal((await postJson(`${server.url}/v2/systemsharedmemory/region/never/unregister`, {})).status, 200);
+  });
+
+  it('holds at most 1024 regions at once (each keeps a file open)', async () => {
+    const key = shmFile('small', 32);
+    let answered = 200;
+    for (let i = 0; answered === 200 && i < 1100; i++) answered = (await register(server, `many-${i}`, { key, byte_size: 8 })).status;
+    assert.equal(answered, 429);
+    assert.equal((await request(`${server.url}/v2/systemsharedmemory/status`)).body.length, 1024);
+    assert.equal((await postJson(`${server.url}/v2/systemsharedmemory/unregister`, {})).status, 200);
+    assert.deepEqual((await request(`${server.url}/v2/systemsharedmemory/status`)).body, []);
   });
 
   it('refuses CUDA shared memory clearly, with nothing to list or unregister', async () => {
@@ -312,5 +374,43 @@ describe('system shared memory without --allow-client-shm', () => {
     });
     assert.equal(infer.status, 400);
     assert.match(infer.body.error, /input 'input': client shared memory is off/);
+  });
+});
+
+describe('system shared memory from a peer that is not on loopback', () => {
+  let repo: TempRepository;
+  let server: TestServer;
+  // This machine's own address on a network interface: a connection to it comes from that address, not loopback.
+  const address = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+  before(async () => {
+    assert.ok(address, 'this test needs a non-loopback IPv4 interface, to connect from an address that is not loopback');
+    repo = new TempRepository().copyModel('mlp', 'mlp');
+    server = await startTestServer({ modelRepository: repo.root, host: '0.0.0.0', allowClientShm: 'local' });
+    writeFileSync(join(SHM, `${TAG}-peer`), new Uint8Array(120));
+  });
+  after(async () => {
+    await server.stop();
+    repo.remove();
+    rmSync(join(SHM, `${TAG}-peer`), { force: true });
+  });
+
+  it('refuses registering and using regions to it, naming --allow-client-shm any', async () => {
+    const remote = `http://${address}:${server.httpPort}`;
+    const reply = await postJson(`${remote}/v2/systemsharedmemory/region/peer/register`, { key: `/${TAG}-peer`, byte_size: 120 });
+    assert.equal(reply.status, 403);
+    assert.match(reply.body.error, new RegExp(`shared memory is for clients on this machine, and this one connects from ${address!.replace(/\./g, '\\.')}.*--allow-client-shm any`));
+    assert.equal((await postJson(`${remote}/v2/systemsharedmemory/unregister`, {})).status, 403);
+    assert.equal((await register(server, 'peer', { key: `/${TAG}-peer`, byte_size: 120 })).status, 200); // from loopback
+    const infer = { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 30], parameters: shmParams('peer', 120) }] };
+    assert.equal((await postJson(`${remote}/v2/models/mlp/infer`, infer)).status, 403);
+    assert.equal((await postJson(`${server.url}/v2/models/mlp/infer`, infer)).status, 200);
+    const grpc = new V2GrpcClient(`${address}:${server.grpcPort}`);
+    try {
+      assert.equal((await grpc.call('SystemSharedMemoryRegister', { name: 'p2', key: `/${TAG}-peer`, byte_size: 8 })).error?.code, 7);
+      const call = await grpc.call('ModelInfer', { model_name: 'mlp', inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 30], parameters: { shared_memory_region: { string_param: 'peer' }, shared_memory_byte_size: { int64_param: 120 } } }] });
+      assert.equal(call.error?.code, 7); // PERMISSION_DENIED
+    } finally {
+      grpc.close();
+    }
   });
 });

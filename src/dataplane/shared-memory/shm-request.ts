@@ -8,7 +8,7 @@ import { FerryError, invalid } from '../../errors.js';
 import { DATATYPES } from '../../tensor/datatypes.js';
 import { rawToTensorData, tensorDataToRaw } from '../../tensor/raw-codec.js';
 import { elementCount, formatShape, type Tensor } from '../../tensor/tensor.js';
-import type { InferenceRequest, InferenceResponse, Mutable, PlacedOutput } from '../types.js';
+import type { InferenceRequest, InferenceResponse, PlacedOutput } from '../types.js';
 import type { ShmRegion } from './shm-region.js';
 import { byteCount, type SystemSharedMemory } from './system-shared-memory.js';
 
@@ -17,13 +17,6 @@ type Parameters = Readonly<Record<string, unknown>> | undefined;
 /** Whether a tensor's parameters name a shared memory region: what a front checks to mark the request. */
 export function namesSharedMemory(parameters: Parameters): boolean {
   return parameters?.shared_memory_region !== undefined;
-}
-
-/** The byte size a tensor's parameters give for its shared memory slice (0 when they name none; checked later). */
-function byteSizeOf(parameters: Parameters): number {
-  if (!namesSharedMemory(parameters)) return 0;
-  const size = Number(parameters?.shared_memory_byte_size);
-  return Number.isFinite(size) ? size : 0;
 }
 
 /** Where in which region a tensor's bytes are. */
@@ -41,21 +34,29 @@ export class SharedMemoryRequest {
 
   constructor(shm: SystemSharedMemory, request: InferenceRequest) {
     try {
-      let total = 0;
-      for (const t of request.inputs) total += byteSizeOf(t.parameters);
-      if (total > shm.maxInputBytes) {
-        throw new FerryError('PAYLOAD_TOO_LARGE', `the inputs read from shared memory take ${total} bytes, more than the ${shm.maxInputBytes} a request may carry (--max-body-size holds for them as for a request body)`);
-      }
-      const inputs = request.inputs.map((t) => this.readInput(shm, t));
+      // Every slice named is checked and held before any byte is read, so the bound on what is read counts only
+      // checked sizes, and a mistake in one tensor costs no read of another.
+      const slices = request.inputs.map((t) => {
+        const slice = this.slice(shm, t.parameters, `input '${t.name}'`);
+        if (slice) checkInputSize(t, slice);
+        return slice;
+      });
       for (const o of request.outputs ?? []) {
         const what = `output '${o.name}'`;
         if (o.parameters?.binary_data === true && namesSharedMemory(o.parameters)) throw invalid(`${what}: set either shared_memory_region or binary_data, not both`);
         const slice = this.slice(shm, o.parameters, what);
         if (slice) this.outputs.set(o.name, slice);
       }
-      const resolved: Mutable<InferenceRequest> = { ...request, inputs };
-      delete resolved.sharedMemory;
-      this.request = resolved;
+      const total = slices.reduce((n, slice) => n + (slice?.byteSize ?? 0), 0);
+      if (total > shm.maxInputBytes) {
+        throw new FerryError('PAYLOAD_TOO_LARGE', `the inputs read from shared memory take ${total} bytes, more than the ${shm.maxInputBytes} a request may carry (--max-body-size holds for them as for a request body)`);
+      }
+      const inputs = request.inputs.map((t, i) => {
+        const slice = slices[i];
+        return slice ? readInput(t, slice) : t;
+      });
+      // false rather than deleted: a deleted property would turn the object into a slower dictionary.
+      this.request = { ...request, inputs, sharedMemory: false };
     } catch (e) {
       this.release();
       throw e;
@@ -84,22 +85,6 @@ export class SharedMemoryRequest {
     for (const region of this.held.splice(0)) region.release();
   }
 
-  private readInput(shm: SystemSharedMemory, t: Tensor): Tensor {
-    const what = `input '${t.name}'`;
-    const slice = this.slice(shm, t.parameters, what);
-    if (!slice) return t;
-    const count = elementCount(t.shape);
-    const { byteSize, kind } = DATATYPES[t.datatype];
-    if (kind !== 'bytes' && slice.byteSize !== count * byteSize) {
-      throw invalid(`${what}: shared_memory_byte_size is ${slice.byteSize}, but ${t.datatype} ${formatShape(t.shape)} takes ${count * byteSize} bytes`);
-    }
-    if (kind === 'bytes' && count * 4 > slice.byteSize) {
-      throw invalid(`${what}: BYTES data for shape ${formatShape(t.shape)} (${count} elements) needs at least ${count * 4} bytes (a 4-byte length per element), got shared_memory_byte_size ${slice.byteSize}`);
-    }
-    const raw = slice.region.read(slice.offset, slice.byteSize);
-    return { ...t, data: rawToTensorData(raw, t.datatype, count, what) };
-  }
-
   /** The region slice a tensor's parameters name, held for this request; undefined when they name none. */
   private slice(shm: SystemSharedMemory, parameters: Parameters, what: string): RegionSlice | undefined {
     const name = parameters?.shared_memory_region;
@@ -115,6 +100,9 @@ export class SharedMemoryRequest {
     const offset = parameters.shared_memory_offset === undefined ? 0 : byteCount(parameters.shared_memory_offset, `${what}: shared_memory_offset`);
     const region = shm.region(name, what);
     const size = region.spec.byteSize;
+    if (offset >= size) {
+      throw invalid(`${what}: shared_memory_offset ${offset} is past the end of region '${name}', which holds ${size} bytes`);
+    }
     if (offset + byteSize > size) {
       throw invalid(`${what}: shared_memory_offset ${offset} + shared_memory_byte_size ${byteSize} goes past the end of region '${name}', which holds ${size} bytes`);
     }
@@ -122,4 +110,23 @@ export class SharedMemoryRequest {
     this.held.push(region);
     return { region, offset, byteSize };
   }
+}
+
+/** An input's slice against its datatype and shape: the exact size of fixed-size data, room for BYTES' lengths. */
+function checkInputSize(t: Tensor, slice: RegionSlice): void {
+  const what = `input '${t.name}'`;
+  const count = elementCount(t.shape);
+  const { byteSize, kind } = DATATYPES[t.datatype];
+  if (kind !== 'bytes' && slice.byteSize !== count * byteSize) {
+    throw invalid(`${what}: shared_memory_byte_size is ${slice.byteSize}, but ${t.datatype} ${formatShape(t.shape)} takes ${count * byteSize} bytes`);
+  }
+  if (kind === 'bytes' && count * 4 > slice.byteSize) {
+    throw invalid(`${what}: BYTES data for shape ${formatShape(t.shape)} (${count} elements) needs at least ${count * 4} bytes (a 4-byte length per element), got shared_memory_byte_size ${slice.byteSize}`);
+  }
+}
+
+/** An input's data read from its slice (checked by checkInputSize). */
+function readInput(t: Tensor, slice: RegionSlice): Tensor {
+  const raw = slice.region.read(slice.offset, slice.byteSize);
+  return { ...t, data: rawToTensorData(raw, t.datatype, elementCount(t.shape), `input '${t.name}'`) };
 }

@@ -8,6 +8,10 @@
  */
 import { FerryError, invalid, notFound } from '../../errors.js';
 import { ShmRegion, type RegionSpec } from './shm-region.js';
+import { isLoopback, type ClientShmScope } from '../../config/server-config.js';
+
+/** Regions registered at once, at most: each holds a file descriptor, which the process has a bounded number of. */
+const MAX_REGIONS = 1024;
 
 /** Triton's status entry for a region (REST; gRPC puts the same fields in a map by name). */
 export interface RegionStatus {
@@ -30,10 +34,24 @@ export class SystemSharedMemory {
    * `maxInputBytes`: the most one request may have read from regions (the server's --max-body-size, which bounds what
    * a request can make ferry allocate, whichever way its tensors come).
    */
+  readonly allowed: boolean;
+
   constructor(
-    readonly allowed: boolean,
+    private readonly scope: ClientShmScope,
     readonly maxInputBytes = Number.MAX_SAFE_INTEGER,
-  ) {}
+  ) {
+    this.allowed = scope !== 'off';
+  }
+
+  /**
+   * PERMISSION_DENIED unless the peer may register or use regions: with scope 'local', only a client connecting from
+   * loopback (one on this machine, the only kind that can share memory with ferry unless /dev/shm is shared across
+   * containers). A front calls it before register, unregister, and an inference that names a region.
+   */
+  checkPeer(address: string | undefined): void {
+    if (this.scope !== 'local' || (address !== undefined && isLoopback(address))) return;
+    throw new FerryError('PERMISSION_DENIED', `shared memory is for clients on this machine, and this one connects from ${address ?? 'an unknown address'}: only loopback peers may register or use regions (start ferry with --allow-client-shm any to let every peer, such as a container sharing /dev/shm, do so)`);
+  }
 
   /** Every region, or the one named (NOT_FOUND when there is none by that name). */
   status(name?: string): RegionStatus[] {
@@ -45,6 +63,7 @@ export class SystemSharedMemory {
   register(name: string, body: Readonly<Record<string, unknown>>): void {
     if (!this.allowed) throw new FerryError('UNSUPPORTED', SHM_OFF_MESSAGE);
     checkName(name);
+    if (this.regions.size >= MAX_REGIONS) throw new FerryError('RESOURCE_EXHAUSTED', `${MAX_REGIONS} shared memory regions are registered, the most ferry holds (each keeps a file open): unregister some first`);
     if (this.regions.has(name)) throw new FerryError('CONFLICT', `shared memory region '${name}' is already registered: unregister it first, or pick another name`);
     const spec = registration(name, body);
     this.regions.set(name, ShmRegion.open(spec));

@@ -139,6 +139,11 @@ export class ServerCall extends EventEmitter {
     return this.deadline;
   }
 
+  /** The client's IP address, as its socket says it (undefined once the socket is gone). */
+  peerAddress(): string | undefined {
+    return this.stream.session?.socket?.remoteAddress;
+  }
+
   getPeer(): string {
     const socket = this.stream.session?.socket;
     return socket ? `${socket.remoteAddress}:${socket.remotePort}` : 'unknown';

@@ -74,8 +74,9 @@ export function inferRequestFromGrpc(req: ModelInferRequest, deadline?: number, 
   return request;
 }
 
+/** Whether a tensor's parameters name a region: a value set, as parametersFromGrpc reads it (an empty entry is none). */
 function inSharedMemory(parameters: ParameterMap | undefined): boolean {
-  return parameters?.shared_memory_region !== undefined;
+  return parameters?.shared_memory_region?.parameter_choice !== undefined;
 }
 
 /** An input whose data the data plane reads from a shared memory region (dataplane/shared-memory/). */

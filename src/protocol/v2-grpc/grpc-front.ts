@@ -93,6 +93,7 @@ export class GrpcFront {
         } catch (e) {
           throw dp.unknownModelOr(e, req.model_name, req.model_version || undefined);
         }
+        if (request.sharedMemory === true) dp.sharedMemory.checkPeer(call.peerAddress());
         const response = await dp.infer(request);
         if (response.variant !== undefined) call.setTrailer('ferry-variant', response.variant);
         return inferResponseToGrpc(response);

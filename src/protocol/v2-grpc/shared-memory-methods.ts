@@ -25,11 +25,13 @@ export function sharedMemoryMethods(dp: DataPlane, log: Logger): ServiceImplemen
     SystemSharedMemoryStatus: unary(log, (req: NamedRequest) => ({
       regions: Object.fromEntries(shm.status(req.name || undefined).map((r) => [r.name, r])),
     })),
-    SystemSharedMemoryRegister: unary(log, (req: RegisterRequest) => {
+    SystemSharedMemoryRegister: unary(log, (req: RegisterRequest, call) => {
+      shm.checkPeer(call.peerAddress());
       shm.register(req.name, { key: req.key, offset: req.offset, byte_size: req.byte_size });
       return {};
     }),
-    SystemSharedMemoryUnregister: unary(log, (req: NamedRequest) => {
+    SystemSharedMemoryUnregister: unary(log, (req: NamedRequest, call) => {
+      shm.checkPeer(call.peerAddress());
       shm.unregister(req.name || undefined);
       return {};
     }),

@@ -178,6 +178,7 @@ export class RestFront {
     } catch (e) {
       throw this.dataplane.unknownModelOr(e, name, version);
     }
+    if (request.sharedMemory === true) this.dataplane.sharedMemory.checkPeer(req.socket.remoteAddress);
     const binary = binaryOutputs(request);
     const timeout = timeoutHeader(req);
     const response = await this.dataplane.infer(timeout === undefined ? request : { ...request, deadline: performance.now() + timeout });
