@@ -11,7 +11,7 @@ import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from '
 import { invalid } from '../../errors.js';
 import { markOwned } from '../../tensor/transferable.js';
 
-export const SHM_DIR = '/dev/shm';
+const SHM_DIR = '/dev/shm';
 
 /** A POSIX shm_open name: one optional leading '/', then a file name (no '/', no '..'). */
 const KEY = /^\/?([A-Za-z0-9_.:@+-]{1,255})$/;
@@ -88,20 +88,12 @@ export class ShmRegion {
     return bytes;
   }
 
-  /** Writes the chunks one after another from `at` within the region (checked against it by the caller). */
-  write(at: number, chunks: readonly Uint8Array[]): void {
-    const total = chunks.reduce((n, c) => n + c.byteLength, 0);
+  /** Writes `bytes` at `at` within the region (checked against it by the caller). */
+  write(at: number, bytes: Uint8Array): void {
+    const position = this.spec.offset + at;
     // Never past the file's end: a write there would grow the client's object instead of filling it.
-    if (this.spec.offset + at + total > fstatSync(this.fd).size) throw this.truncated();
-    let position = this.spec.offset + at;
-    for (const chunk of chunks) {
-      let done = 0;
-      while (done < chunk.byteLength) {
-        const n = writeSync(this.fd, chunk, done, chunk.byteLength - done, position + done);
-        done += n;
-      }
-      position += chunk.byteLength;
-    }
+    if (position + bytes.byteLength > fstatSync(this.fd).size) throw this.truncated();
+    for (let done = 0; done < bytes.byteLength; ) done += writeSync(this.fd, bytes, done, bytes.byteLength - done, position + done);
   }
 
   private truncated(): Error {

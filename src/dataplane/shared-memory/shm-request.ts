@@ -74,7 +74,7 @@ export class SharedMemoryRequest {
       if (raw.byteLength > slice.byteSize) {
         throw invalid(`output '${t.name}': its shared memory slice holds ${slice.byteSize} bytes, but the result (${t.datatype} ${formatShape(t.shape)}) takes ${raw.byteLength}: give a larger shared_memory_byte_size`);
       }
-      slice.region.write(slice.offset, [raw]);
+      slice.region.write(slice.offset, raw);
       placed.set(t.name, { shared_memory_region: slice.region.spec.name, shared_memory_byte_size: raw.byteLength });
     }
     return { ...response, placed };

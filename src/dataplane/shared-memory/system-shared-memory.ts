@@ -21,7 +21,7 @@ export interface RegionStatus {
   readonly byte_size: number;
 }
 
-export const SHM_OFF_MESSAGE =
+const SHM_OFF_MESSAGE =
   'client shared memory is off: start ferry with --allow-client-shm (Triton spells it --allow-client-shm=true) to let clients on this machine register /dev/shm regions';
 
 export const CUDA_SHM_MESSAGE =
@@ -46,7 +46,7 @@ export class SystemSharedMemory {
   /**
    * PERMISSION_DENIED unless the peer may register or use regions: with scope 'local', only a client connecting from
    * loopback (one on this machine, the only kind that can share memory with ferry unless /dev/shm is shared across
-   * containers). A front calls it before register, unregister, and an inference that names a region.
+   * containers). register and unregister call it; a front calls it for an inference that names a region.
    */
   checkPeer(address: string | undefined): void {
     if (this.scope !== 'local' || (address !== undefined && isLoopback(address))) return;
@@ -59,9 +59,13 @@ export class SystemSharedMemory {
     return [statusOf(this.get(name).spec)];
   }
 
-  /** Registers `name` on part of a /dev/shm file; a name already registered is refused (Triton's rule). */
-  register(name: string, body: Readonly<Record<string, unknown>>): void {
+  /**
+   * Registers `name` on part of a /dev/shm file; a name already registered is refused (Triton's rule). `peer`: the
+   * address the request came from (checkPeer).
+   */
+  register(name: string, body: Readonly<Record<string, unknown>>, peer: string | undefined): void {
     if (!this.allowed) throw new FerryError('UNSUPPORTED', SHM_OFF_MESSAGE);
+    this.checkPeer(peer);
     checkName(name);
     if (this.regions.size >= MAX_REGIONS) throw new FerryError('RESOURCE_EXHAUSTED', `${MAX_REGIONS} shared memory regions are registered, the most ferry holds (each keeps a file open): unregister some first`);
     if (this.regions.has(name)) throw new FerryError('CONFLICT', `shared memory region '${name}' is already registered: unregister it first, or pick another name`);
@@ -73,8 +77,9 @@ export class SystemSharedMemory {
    * Unregisters one region (a name not registered is no error, as in Triton), or every region. A region that a
    * request in flight holds stays open for that request, and is closed when it is done: its name is free at once.
    */
-  unregister(name?: string): void {
+  unregister(name: string | undefined, peer: string | undefined): void {
     if (!this.allowed) throw new FerryError('UNSUPPORTED', SHM_OFF_MESSAGE);
+    this.checkPeer(peer);
     const names = name === undefined ? [...this.regions.keys()] : [name];
     for (const n of names) {
       const region = this.regions.get(n);

@@ -26,13 +26,11 @@ export function sharedMemoryMethods(dp: DataPlane, log: Logger): ServiceImplemen
       regions: Object.fromEntries(shm.status(req.name || undefined).map((r) => [r.name, r])),
     })),
     SystemSharedMemoryRegister: unary(log, (req: RegisterRequest, call) => {
-      shm.checkPeer(call.peerAddress());
-      shm.register(req.name, { key: req.key, offset: req.offset, byte_size: req.byte_size });
+      shm.register(req.name, { key: req.key, offset: req.offset, byte_size: req.byte_size }, call.peerAddress());
       return {};
     }),
     SystemSharedMemoryUnregister: unary(log, (req: NamedRequest, call) => {
-      shm.checkPeer(call.peerAddress());
-      shm.unregister(req.name || undefined);
+      shm.unregister(req.name || undefined, call.peerAddress());
       return {};
     }),
     // CPU only: no CUDA region can exist, so the status is empty and unregistering has nothing to do.

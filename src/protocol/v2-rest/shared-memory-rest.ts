@@ -32,17 +32,13 @@ export function sharedMemoryRoute(dp: DataPlane, req: IncomingMessage, res: Serv
   allow(method, 'POST');
   if (action === 'unregister') {
     // No CUDA region can exist, so there is none to unregister: clients that clean up at start go on.
-    if (!cuda) {
-      dp.sharedMemory.checkPeer(req.socket.remoteAddress);
-      dp.sharedMemory.unregister(region);
-    }
+    if (!cuda) dp.sharedMemory.unregister(region, req.socket.remoteAddress);
     return send(res, 200);
   }
   if (cuda) throw new FerryError('UNSUPPORTED', CUDA_SHM_MESSAGE);
   if (region === undefined) throw new FerryError('INVALID_ARGUMENT', 'a register request names its region: POST /v2/systemsharedmemory/region/NAME/register');
-  dp.sharedMemory.checkPeer(req.socket.remoteAddress);
   return readJsonObject(req, BODY_LIMIT).then((body) => {
-    dp.sharedMemory.register(region, body);
+    dp.sharedMemory.register(region, body, req.socket.remoteAddress);
     send(res, 200);
   });
 }
